@@ -1,0 +1,412 @@
+//! `advlab`: train, evaluate and attack MNIST classifiers from a terminal, on burn's CPU backend.
+
+mod bench;
+mod picture;
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use advlab::attack::{self, AttackConfig, AttackMethod};
+use advlab::data::{Dataset, Mnist};
+use advlab::eval;
+use advlab::model::weights::{self, Metadata};
+use advlab::model::{Architecture, Classifier};
+use advlab::train::{Defense, TrainConfig, Trainer};
+use burn::tensor::Device;
+use clap::{Args, Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressStyle};
+
+/// Train, attack and adversarially harden MNIST classifiers.
+#[derive(Parser)]
+#[command(name = "advlab", version, about)]
+struct Cli {
+    /// Folder holding the four MNIST IDX files (default: $ADVLAB_DATA or ~/.cache/advlab/mnist).
+    #[arg(long, global = true)]
+    data: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Train a model (standard or adversarial) and save it as safetensors.
+    Train(TrainArgs),
+    /// Measure clean and robust accuracy on the test set.
+    Eval(EvalArgs),
+    /// Attack one test image and write original / perturbation / adversarial PNGs.
+    Attack(AttackArgs),
+    /// Print training throughput and per-image attack times on this machine's CPU.
+    Bench(bench::BenchArgs),
+}
+
+#[derive(Args)]
+struct TrainArgs {
+    /// Architecture.
+    #[arg(long, default_value = "mlp")]
+    model: Architecture,
+    /// Defense: none, mixed, fgsm-rs, pgd, trades.
+    #[arg(long, default_value = "none")]
+    defense: Defense,
+    /// Training ε (L∞, [0,1] pixel units).
+    #[arg(long, default_value_t = 0.3)]
+    eps: f32,
+    /// Epochs (in all, counting epochs already in a resumed file).
+    #[arg(long, default_value_t = 1)]
+    epochs: usize,
+    /// Batch size.
+    #[arg(long, default_value_t = 128)]
+    batch: usize,
+    /// Adam learning rate.
+    #[arg(long, default_value_t = 1e-3)]
+    lr: f64,
+    /// Seed.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Train on the first N training images only.
+    #[arg(long)]
+    limit: Option<usize>,
+    /// λ of `mixed` (weight of the adversarial loss).
+    #[arg(long, default_value_t = 0.5)]
+    lambda: f32,
+    /// β of `trades`.
+    #[arg(long, default_value_t = 6.0)]
+    beta: f32,
+    /// Steps of the inner attack of `pgd` and `trades`.
+    #[arg(long, default_value_t = 10)]
+    attack_steps: usize,
+    /// Test images for the final robust-accuracy figure stored in the metadata (0: skip).
+    #[arg(long, default_value_t = 1000)]
+    eval_limit: usize,
+    /// Continue from the epochs already saved in --out (the file is rewritten after every epoch).
+    #[arg(long)]
+    resume: bool,
+    /// Output weights file.
+    #[arg(long)]
+    out: PathBuf,
+}
+
+#[derive(Args)]
+struct AttackParams {
+    /// Iterations of the iterative attacks.
+    #[arg(long, default_value_t = 40)]
+    steps: usize,
+    /// Step size (pixel units) of PGD and MIM.
+    #[arg(long, default_value_t = 0.01)]
+    step_size: f32,
+    /// Random restarts of PGD and APGD.
+    #[arg(long, default_value_t = 1)]
+    restarts: usize,
+    /// Start PGD at the clean image instead of a random point (BIM).
+    #[arg(long)]
+    no_random_start: bool,
+    /// Target class for a targeted attack.
+    #[arg(long)]
+    target: Option<usize>,
+    /// Seed of the random starts.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+}
+
+impl AttackParams {
+    fn config(&self, method: AttackMethod, eps: f32) -> Result<AttackConfig, String> {
+        let config = AttackConfig::new(method)
+            .with_epsilon(eps)
+            .with_steps(self.steps)
+            .with_step_size(self.step_size)
+            .with_restarts(self.restarts)
+            .with_random_start(!self.no_random_start)
+            .with_target(self.target)
+            .with_seed(self.seed);
+        config.validate().map_err(|e| e.to_string())?;
+        Ok(config)
+    }
+}
+
+#[derive(Args)]
+struct EvalArgs {
+    /// Weights file.
+    #[arg(long)]
+    weights: PathBuf,
+    /// Attacks (comma-separated): none, fgsm, pgd, pgd-l2, mim, deepfool, cw, apgd.
+    #[arg(long, value_delimiter = ',', default_value = "none")]
+    attack: Vec<String>,
+    /// Budgets ε (comma-separated; L∞ or per-image L2 by attack).
+    #[arg(long, value_delimiter = ',', default_value = "0.3")]
+    eps: Vec<f32>,
+    #[command(flatten)]
+    params: AttackParams,
+    /// Evaluate the first N test images only.
+    #[arg(long)]
+    limit: Option<usize>,
+    /// Images per batch.
+    #[arg(long, default_value_t = 250)]
+    batch: usize,
+    /// Print one JSON object instead of a table.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Args)]
+struct AttackArgs {
+    /// Weights file.
+    #[arg(long)]
+    weights: PathBuf,
+    /// Test image index (0–9999).
+    #[arg(long)]
+    index: usize,
+    /// Attack.
+    #[arg(long, default_value = "pgd")]
+    attack: AttackMethod,
+    /// Budget ε.
+    #[arg(long, default_value_t = 0.3)]
+    eps: f32,
+    #[command(flatten)]
+    params: AttackParams,
+    /// Folder for original.png, perturbation.png and adversarial.png.
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Print one JSON object.
+    #[arg(long)]
+    json: bool,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let data_dir = cli.data.clone().unwrap_or_else(Mnist::default_dir);
+    let result = match cli.command {
+        Command::Train(args) => train(&data_dir, args),
+        Command::Eval(args) => evaluate(&data_dir, args),
+        Command::Attack(args) => attack_one(&data_dir, args),
+        Command::Bench(args) => bench::run(&data_dir, args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("advlab: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The CPU device the CLI computes on.
+fn device() -> Device {
+    Device::flex()
+}
+
+fn load_mnist(dir: &Path) -> Result<Mnist, String> {
+    Mnist::load(dir).map_err(|e| e.to_string())
+}
+
+fn load_weights(path: &Path, device: &Device) -> Result<(Classifier, Metadata), String> {
+    let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    weights::from_bytes(&bytes, device).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+fn save_weights(path: &Path, model: &Classifier, metadata: &Metadata) -> Result<(), String> {
+    let bytes = pollster::block_on(weights::to_bytes(model, metadata)).map_err(|e| e.to_string())?;
+    let partial = path.with_extension("partial");
+    std::fs::write(&partial, bytes).map_err(|e| format!("cannot write {}: {e}", partial.display()))?;
+    std::fs::rename(&partial, path).map_err(|e| format!("cannot write {}: {e}", path.display()))
+}
+
+/// A progress bar on stderr (hidden when stderr is not a terminal).
+pub(crate) fn progress(total: u64, label: &str) -> ProgressBar {
+    let bar = ProgressBar::new(total);
+    bar.set_style(
+        ProgressStyle::with_template("{prefix:>12} [{bar:30}] {pos}/{len} {msg} ({per_sec}, eta {eta})")
+            .expect("valid template")
+            .progress_chars("=> "),
+    );
+    bar.set_prefix(label.to_string());
+    bar
+}
+
+fn train(data_dir: &Path, args: TrainArgs) -> Result<(), String> {
+    let device = device();
+    let config = TrainConfig::new(args.model, args.defense)
+        .with_epsilon(args.eps)
+        .with_epochs(args.epochs)
+        .with_batch_size(args.batch)
+        .with_learning_rate(args.lr)
+        .with_seed(args.seed)
+        .with_limit(args.limit)
+        .with_lambda(args.lambda)
+        .with_beta(args.beta)
+        .with_attack_steps(args.attack_steps);
+    config.validate().map_err(|e| e.to_string())?;
+    let mnist = load_mnist(data_dir)?;
+    let (train_set, validation) = mnist.train.split_validation(config.validation);
+    let train_set = match config.limit {
+        Some(n) => train_set.take(n),
+        None => train_set,
+    };
+    let mut trainer = if args.resume && args.out.exists() {
+        let (model, meta) = load_weights(&args.out, &device)?;
+        if meta.defense != config.defense.name() {
+            return Err(format!("cannot resume: {} was trained with defense {}, not {}", args.out.display(), meta.defense, config.defense));
+        }
+        eprintln!("resuming {} after epoch {}", args.out.display(), meta.epochs);
+        Trainer::resume(config.clone(), &device, model, meta.epochs).map_err(|e| e.to_string())?
+    } else {
+        Trainer::new(config.clone(), &device).map_err(|e| e.to_string())?
+    };
+    while !trainer.finished() {
+        let epoch = trainer.epochs_done() + 1;
+        let batches = train_set.len().div_ceil(config.batch_size) as u64;
+        let bar = progress(batches, &format!("epoch {epoch}/{}", config.epochs));
+        let started = std::time::Instant::now();
+        let report = pollster::block_on(trainer.train_epoch(&train_set, &validation, |b| {
+            bar.set_message(format!("loss {:.4} acc {:.3}", b.loss, b.accuracy));
+            bar.inc(1);
+        }))
+        .map_err(|e| e.to_string())?;
+        bar.finish_and_clear();
+        let seconds = started.elapsed().as_secs_f64();
+        let robust = report
+            .validation_robust_accuracy
+            .map(|a| format!(", validation PGD-10 accuracy {:.2}%", a * 100.0))
+            .unwrap_or_default();
+        eprintln!(
+            "epoch {epoch}: loss {:.4}, validation accuracy {:.2}%{robust} ({seconds:.0} s, {:.0} images/s)",
+            report.train_loss,
+            report.validation_accuracy * 100.0,
+            train_set.len() as f64 / seconds
+        );
+        if let Some(reason) = &report.stopped {
+            eprintln!("stopped early: {reason}");
+        }
+        save_weights(&args.out, &trainer.model(), &trainer.metadata())?;
+    }
+    let model = trainer.model();
+    let mut metadata = trainer.metadata();
+    let clean = pollster::block_on(eval::clean(&model, &mnist.test, 500, &device)).map_err(|e| e.to_string())?;
+    metadata.clean_accuracy = Some(clean.accuracy);
+    eprintln!("test accuracy {:.2}% ({} images)", clean.accuracy * 100.0, clean.n);
+    if config.defense != Defense::None && args.eval_limit > 0 {
+        let test = mnist.test.take(args.eval_limit);
+        let attack = AttackConfig::new(AttackMethod::Pgd).with_epsilon(config.epsilon);
+        let bar = progress(test.len() as u64, "PGD-40");
+        let robust = pollster::block_on(eval::robust(&model, &attack, &test, 250, &device, |done| bar.set_position(done as u64)))
+            .map_err(|e| e.to_string())?;
+        bar.finish_and_clear();
+        metadata.robust_accuracy = Some(robust.robust_accuracy);
+        metadata.robust_attack = Some(format!("pgd eps={} steps=40 step_size=0.01 n={}", config.epsilon, test.len()));
+        eprintln!("PGD-40 ε={} accuracy {:.2}% ({} images)", config.epsilon, robust.robust_accuracy * 100.0, test.len());
+    }
+    save_weights(&args.out, &model, &metadata)?;
+    eprintln!("wrote {}", args.out.display());
+    Ok(())
+}
+
+fn test_subset(mnist: &Mnist, limit: Option<usize>) -> Dataset {
+    match limit {
+        Some(n) => mnist.test.take(n),
+        None => mnist.test.clone(),
+    }
+}
+
+fn evaluate(data_dir: &Path, args: EvalArgs) -> Result<(), String> {
+    let device = device();
+    let (model, _) = load_weights(&args.weights, &device)?;
+    let mut configs = Vec::new();
+    for name in &args.attack {
+        if name == "none" {
+            continue;
+        }
+        let method: AttackMethod = name.parse()?;
+        for &eps in &args.eps {
+            configs.push(args.params.config(method, eps)?);
+        }
+    }
+    if args.batch == 0 {
+        return Err("--batch must be at least 1".into());
+    }
+    let mnist = load_mnist(data_dir)?;
+    let test = test_subset(&mnist, args.limit);
+    let clean = pollster::block_on(eval::clean(&model, &test, args.batch, &device)).map_err(|e| e.to_string())?;
+    let mut results = Vec::new();
+    for config in &configs {
+        let bar = progress(test.len() as u64, &format!("{} ε={}", config.method, config.epsilon));
+        let report = pollster::block_on(eval::robust(&model, config, &test, args.batch, &device, |d| bar.set_position(d as u64)))
+            .map_err(|e| e.to_string())?;
+        bar.finish_and_clear();
+        results.push(report);
+    }
+    if args.json {
+        let out = serde_json::json!({
+            "weights": args.weights.display().to_string(),
+            "n": clean.n,
+            "clean_accuracy": clean.accuracy,
+            "clean_loss": clean.loss,
+            "results": results,
+        });
+        println!("{out}");
+    } else {
+        println!("{}: {} test images, clean accuracy {:.2}% (loss {:.4})", args.weights.display(), clean.n, clean.accuracy * 100.0, clean.loss);
+        if !results.is_empty() {
+            println!("{:<9} {:>6} {:>8} {:>9} {:>8} {:>8} {:>8}", "attack", "eps", "robust", "loss", "success", "mean L∞", "mean L2");
+        }
+        for r in &results {
+            println!(
+                "{:<9} {:>6} {:>7.2}% {:>9.4} {:>7.2}% {:>8.4} {:>8.4}",
+                r.attack,
+                r.eps,
+                r.robust_accuracy * 100.0,
+                r.robust_loss,
+                r.success_rate * 100.0,
+                r.mean_linf,
+                r.mean_l2
+            );
+        }
+    }
+    Ok(())
+}
+
+fn attack_one(data_dir: &Path, args: AttackArgs) -> Result<(), String> {
+    let device = device();
+    let (model, _) = load_weights(&args.weights, &device)?;
+    let config = args.params.config(args.attack, args.eps)?;
+    let mnist = load_mnist(data_dir)?;
+    if args.index >= mnist.test.len() {
+        return Err(format!("--index {} is out of range: the test set has {} images (0–{})", args.index, mnist.test.len(), mnist.test.len() - 1));
+    }
+    let (images, labels) = mnist.test.batch(&[args.index], &device);
+    let adversarial = attack::run(&config, &model, images.clone(), labels);
+    let probabilities = |x| {
+        use burn::module::Module;
+        pollster::block_on(advlab::readback::floats(model.valid().probabilities(x))).map_err(|e| e.to_string())
+    };
+    let before = probabilities(images.clone())?;
+    let after = probabilities(adversarial.clone())?;
+    let original = mnist.test.image(args.index).to_vec();
+    let adv = pollster::block_on(advlab::readback::floats(adversarial)).map_err(|e| e.to_string())?;
+    let delta: Vec<f32> = adv.iter().zip(&original).map(|(a, o)| a - o).collect();
+    let argmax = |p: &[f32]| p.iter().enumerate().fold(0, |b, (i, v)| if *v > p[b] { i } else { b });
+    let (pred, adv_pred) = (argmax(&before), argmax(&after));
+    let linf = delta.iter().fold(0.0f32, |m, d| m.max(d.abs()));
+    let l2 = delta.iter().map(|d| d * d).sum::<f32>().sqrt();
+    let l0 = delta.iter().filter(|d| d.abs() > 1e-6).count();
+    let label = mnist.test.labels[args.index];
+    if let Some(dir) = &args.out {
+        picture::write_triptych(dir, &original, &delta, &adv)?;
+    }
+    if args.json {
+        let out = serde_json::json!({
+            "index": args.index, "label": label, "attack": config.method.name(), "eps": config.epsilon,
+            "target": config.target,
+            "prediction": pred, "confidence": before[pred], "probabilities": before,
+            "adversarial_prediction": adv_pred, "adversarial_confidence": after[adv_pred],
+            "adversarial_probabilities": after,
+            "linf": linf, "l2": l2, "l0": l0,
+            "files": args.out.as_ref().map(|d| ["original.png", "perturbation.png", "adversarial.png"].map(|f| d.join(f).display().to_string())),
+        });
+        println!("{out}");
+    } else {
+        println!("test image {} (label {label}): predicted {pred} ({:.1}%)", args.index, before[pred] * 100.0);
+        println!("{} ε={}: predicted {adv_pred} ({:.1}%), L∞ {linf:.4}, L2 {l2:.4}, L0 {l0}", config.method, config.epsilon, after[adv_pred] * 100.0);
+        if let Some(dir) = &args.out {
+            println!("wrote {}/{{original,perturbation,adversarial}}.png", dir.display());
+        }
+    }
+    Ok(())
+}

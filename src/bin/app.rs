@@ -1,0 +1,11 @@
+//! The advlab page (wasm32, built by trunk): mounts the UI.
+
+#[cfg(target_arch = "wasm32")]
+fn main() {
+    leptos::mount::mount_to_body(|| leptos::view! { <p>"advlab"</p> });
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+fn main() {
+    eprintln!("the advlab page is built for wasm32: run `scripts/serve.sh` (trunk) to open it in a browser");
+}

@@ -1,0 +1,164 @@
+//! Evaluation: clean accuracy and loss, and per attack and ε the robust accuracy, robust loss,
+//! success rate and mean L∞/L2 of the perturbations.
+
+use burn::module::Module;
+use burn::tensor::{Device, Tensor};
+
+use crate::attack::projection::{l2_norms, linf_norms};
+use crate::attack::{self, AttackConfig};
+use crate::data::Dataset;
+use crate::model::{Classifier, cross_entropy};
+use crate::readback::{self, ReadError};
+
+/// Clean accuracy and loss on a dataset.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct CleanReport {
+    /// Images evaluated.
+    pub n: usize,
+    /// Fraction classified correctly, in `[0,1]`.
+    pub accuracy: f32,
+    /// Mean cross-entropy.
+    pub loss: f32,
+}
+
+/// One attack at one ε on a dataset.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct AttackReport {
+    /// Attack name (`fgsm`, `pgd`, …).
+    pub attack: String,
+    /// Budget in `[0,1]` pixel units (L∞ or per-image L2, by attack).
+    pub eps: f32,
+    /// Target class of a targeted attack.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub target: Option<usize>,
+    /// Fraction of images classified correctly both clean and under attack, in `[0,1]`.
+    pub robust_accuracy: f32,
+    /// Mean cross-entropy of the true label on the adversarial images.
+    pub robust_loss: f32,
+    /// Untargeted: fraction of the correctly classified images that the attack flipped.
+    /// Targeted: fraction of the images not already of the target class that it reached.
+    pub success_rate: f32,
+    /// Mean L∞ norm of the perturbations.
+    pub mean_linf: f32,
+    /// Mean L2 norm of the perturbations.
+    pub mean_l2: f32,
+}
+
+/// Per-image outcome of one attack on one batch, read back from the device.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ImageOutcome {
+    /// True label.
+    pub label: usize,
+    /// Prediction on the clean image.
+    pub clean_prediction: usize,
+    /// Prediction on the adversarial image.
+    pub adversarial_prediction: usize,
+    /// Cross-entropy of the true label on the adversarial image.
+    pub adversarial_loss: f32,
+    /// L∞ norm of the perturbation.
+    pub linf: f32,
+    /// L2 norm of the perturbation.
+    pub l2: f32,
+}
+
+/// Attacks one batch and reads back one outcome per image (one read per batch).
+pub async fn attack_batch(
+    model: &Classifier,
+    config: &AttackConfig,
+    images: Tensor<4>,
+    labels: burn::tensor::Tensor<1, burn::tensor::Int>,
+) -> Result<Vec<ImageOutcome>, ReadError> {
+    let [n, ..] = images.dims();
+    let valid = model.valid();
+    let adversarial = attack::run(config, &valid, images.clone(), labels.clone());
+    let clean_prediction = valid.forward(images.clone()).argmax(1).float().reshape([n, 1]);
+    let adv_logits = valid.forward(adversarial.clone());
+    let adv_prediction = adv_logits.clone().argmax(1).float().reshape([n, 1]);
+    let adv_loss = cross_entropy(adv_logits, labels.clone()).reshape([n, 1]);
+    let delta = adversarial - images;
+    let linf = linf_norms(delta.clone()).reshape([n, 1]);
+    let l2 = l2_norms(delta).reshape([n, 1]);
+    let label = labels.float().reshape([n, 1]);
+    let table = Tensor::cat(vec![label, clean_prediction, adv_prediction, adv_loss, linf, l2], 1);
+    let values = readback::floats(table).await?;
+    Ok(values
+        .chunks_exact(6)
+        .map(|row| ImageOutcome {
+            label: row[0] as usize,
+            clean_prediction: row[1] as usize,
+            adversarial_prediction: row[2] as usize,
+            adversarial_loss: row[3],
+            linf: row[4],
+            l2: row[5],
+        })
+        .collect())
+}
+
+/// Summarises per-image outcomes of one attack.
+pub fn summarize(config: &AttackConfig, outcomes: &[ImageOutcome]) -> AttackReport {
+    let n = outcomes.len().max(1) as f32;
+    let robust = outcomes
+        .iter()
+        .filter(|o| o.clean_prediction == o.label && o.adversarial_prediction == o.label)
+        .count();
+    let (attempted, succeeded) = match config.target {
+        None => {
+            let correct: Vec<_> = outcomes.iter().filter(|o| o.clean_prediction == o.label).collect();
+            (correct.len(), correct.iter().filter(|o| o.adversarial_prediction != o.label).count())
+        }
+        Some(t) => {
+            let eligible: Vec<_> = outcomes.iter().filter(|o| o.label != t).collect();
+            (eligible.len(), eligible.iter().filter(|o| o.adversarial_prediction == t).count())
+        }
+    };
+    let mean = |f: fn(&ImageOutcome) -> f32| outcomes.iter().map(f).sum::<f32>() / n;
+    AttackReport {
+        attack: config.method.name().to_string(),
+        eps: config.epsilon,
+        target: config.target,
+        robust_accuracy: robust as f32 / n,
+        robust_loss: mean(|o| o.adversarial_loss),
+        success_rate: if attempted == 0 { 0.0 } else { succeeded as f32 / attempted as f32 },
+        mean_linf: mean(|o| o.linf),
+        mean_l2: mean(|o| o.l2),
+    }
+}
+
+/// Clean accuracy and mean loss of `model` on `data`, in batches of `batch`.
+pub async fn clean(model: &Classifier, data: &Dataset, batch: usize, device: &Device) -> Result<CleanReport, ReadError> {
+    let valid = model.valid();
+    let (mut correct, mut loss) = (0usize, 0f64);
+    for indices in data.sequential_batches(batch) {
+        let n = indices.len();
+        let (images, labels) = data.batch(&indices, device);
+        let logits = valid.forward(images);
+        let hits = logits.clone().argmax(1).reshape([n]).equal(labels.clone()).float();
+        let table = Tensor::cat(vec![hits.reshape([n, 1]), cross_entropy(logits, labels).reshape([n, 1])], 1);
+        let values = readback::floats(table).await?;
+        correct += values.chunks_exact(2).filter(|r| r[0] > 0.5).count();
+        loss += values.chunks_exact(2).map(|r| f64::from(r[1])).sum::<f64>();
+    }
+    let n = data.len();
+    Ok(CleanReport { n, accuracy: correct as f32 / n.max(1) as f32, loss: (loss / n.max(1) as f64) as f32 })
+}
+
+/// Runs one attack over `data` in batches; each batch gets its own seed (`config.seed + batch
+/// index`) so results do not depend on how many batches run in parallel. `progress` is called
+/// with the number of images done after every batch.
+pub async fn robust(
+    model: &Classifier,
+    config: &AttackConfig,
+    data: &Dataset,
+    batch: usize,
+    device: &Device,
+    mut progress: impl FnMut(usize),
+) -> Result<AttackReport, ReadError> {
+    let mut outcomes = Vec::with_capacity(data.len());
+    for (i, indices) in data.sequential_batches(batch).into_iter().enumerate() {
+        let (images, labels) = data.batch(&indices, device);
+        let batch_config = config.clone().with_seed(config.seed.wrapping_add(i as u64));
+        outcomes.extend(attack_batch(model, &batch_config, images, labels).await?);
+        progress(outcomes.len());
+    }
+    Ok(summarize(config, &outcomes))
+}

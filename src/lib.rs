@@ -1,0 +1,18 @@
+//! advlab: train MNIST classifiers, attack them with the attacks of the adversarial-robustness
+//! literature, harden them with adversarial training and measure robust accuracy.
+//!
+//! The core (`data`, `model`, `attack`, `train`, `eval`) is written once on burn's tensor API and
+//! runs on whichever [`Device`](burn::tensor::Device) it is given: burn's CPU backend (natively and
+//! in wasm) or WebGPU in the browser. It never reads tensors synchronously inside a loop, so it
+//! runs unchanged on WebGPU, where only asynchronous reads are allowed. Images are `[N, 1, 28, 28]`
+//! tensors with pixels in `[0, 1]`; every ε is in those pixel units.
+
+pub mod attack;
+pub mod data;
+pub mod eval;
+#[cfg(test)]
+mod fixtures;
+pub mod model;
+pub mod readback;
+pub mod render;
+pub mod train;

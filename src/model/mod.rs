@@ -1,0 +1,139 @@
+//! The classifiers: the classic MLP and a small CNN, one enum so that attacks, training and
+//! evaluation take either. Inputs are `[N, 1, 28, 28]` images in `[0, 1]`; outputs are logits.
+
+pub mod cnn;
+pub mod mlp;
+pub mod weights;
+
+use std::fmt;
+use std::str::FromStr;
+
+use burn::module::Module;
+use burn::tensor::activation::{log_softmax, softmax};
+use burn::tensor::{Device, Int, Tensor};
+
+pub use cnn::{Cnn, CnnConfig};
+pub use mlp::{Mlp, MlpConfig};
+
+/// Which network a model is: the name used by the CLI, the weights metadata and the page.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Architecture {
+    /// Flatten → Dense 128 ReLU → Dense 10.
+    Mlp,
+    /// Two 5×5 conv + max-pool blocks → Dense 128 ReLU → Dense 10.
+    Cnn,
+}
+
+impl Architecture {
+    /// The lower-case name (`mlp`, `cnn`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Architecture::Mlp => "mlp",
+            Architecture::Cnn => "cnn",
+        }
+    }
+}
+
+impl fmt::Display for Architecture {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for Architecture {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "mlp" => Ok(Architecture::Mlp),
+            "cnn" => Ok(Architecture::Cnn),
+            other => Err(format!("unknown architecture `{other}` (expected mlp or cnn)")),
+        }
+    }
+}
+
+/// An MNIST classifier of either architecture.
+#[derive(Module, Debug)]
+pub enum Classifier {
+    /// The multi-layer perceptron.
+    Mlp(Mlp),
+    /// The convolutional network.
+    Cnn(Cnn),
+}
+
+impl Classifier {
+    /// A freshly initialised model of the default size for `architecture`. Burn's initialisers
+    /// draw from the device's random state: seed it first (`device.seed(seed)`) for a
+    /// reproducible model.
+    pub fn new(architecture: Architecture, device: &Device) -> Self {
+        match architecture {
+            Architecture::Mlp => Classifier::Mlp(MlpConfig::new().init(device)),
+            Architecture::Cnn => Classifier::Cnn(CnnConfig::new().init(device)),
+        }
+    }
+
+    /// Which architecture this is.
+    pub fn architecture(&self) -> Architecture {
+        match self {
+            Classifier::Mlp(_) => Architecture::Mlp,
+            Classifier::Cnn(_) => Architecture::Cnn,
+        }
+    }
+
+    /// Logits `[N, 10]` of images `[N, 1, 28, 28]` in `[0, 1]`.
+    pub fn forward(&self, images: Tensor<4>) -> Tensor<2> {
+        match self {
+            Classifier::Mlp(m) => m.forward(images),
+            Classifier::Cnn(m) => m.forward(images),
+        }
+    }
+
+    /// Class probabilities `[N, 10]` (softmax of the logits).
+    pub fn probabilities(&self, images: Tensor<4>) -> Tensor<2> {
+        softmax(self.forward(images), 1)
+    }
+}
+
+/// Per-example softmax cross-entropy `[N]` of logits `[N, C]` against integer labels `[N]`.
+pub fn cross_entropy(logits: Tensor<2>, labels: Tensor<1, Int>) -> Tensor<1> {
+    let [n, _] = logits.dims();
+    log_softmax(logits, 1).gather(1, labels.reshape([n, 1])).reshape([n]).neg()
+}
+
+/// Per-example KL divergence `KL(p ‖ q)` `[N]` between the softmax distributions of two logit
+/// tensors `[N, C]` (TRADES' robustness term, with `p` the clean prediction).
+pub fn kl_divergence(p_logits: Tensor<2>, q_logits: Tensor<2>) -> Tensor<1> {
+    let [n, _] = p_logits.dims();
+    let log_p = log_softmax(p_logits, 1);
+    let log_q = log_softmax(q_logits, 1);
+    (log_p.clone().exp() * (log_p - log_q)).sum_dim(1).reshape([n])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use burn::tensor::TensorData;
+
+    #[test]
+    fn cross_entropy_matches_hand_computation() {
+        let device = Device::flex();
+        let logits = Tensor::<2>::from_data(TensorData::new(vec![2.0f32, 0.0, 0.0, 0.0, 0.0, 0.0], [2, 3]), &device);
+        let labels = Tensor::<1, Int>::from_data(TensorData::new(vec![0i64, 2], [2]), &device);
+        let ce = cross_entropy(logits, labels).into_data().try_to_vec::<f32>().unwrap();
+        let z = 2f32.exp() + 2.0;
+        assert!((ce[0] - (z.ln() - 2.0)).abs() < 1e-5);
+        assert!((ce[1] - 3f32.ln()).abs() < 1e-5);
+    }
+
+    #[test]
+    fn both_architectures_map_images_to_ten_logits() {
+        let device = Device::flex();
+        for arch in [Architecture::Mlp, Architecture::Cnn] {
+            let model = Classifier::new(arch, &device);
+            let out = model.probabilities(Tensor::zeros([3, 1, 28, 28], &device));
+            assert_eq!(out.dims(), [3, 10]);
+            let total: f32 = out.sum().into_scalar();
+            assert!((total - 3.0).abs() < 1e-4);
+        }
+    }
+}

@@ -1,0 +1,378 @@
+//! Training: standard and adversarial (mixed, fast FGSM with random start, PGD, TRADES), one
+//! Adam step per batch, with a held-out validation check after every epoch. For `fgsm-rs` that
+//! check guards against catastrophic overfitting: when PGD accuracy collapses, training stops
+//! and the best epoch is restored.
+
+pub mod defense;
+pub mod trades;
+
+use burn::config::Config;
+use burn::module::Module;
+use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
+use burn::tensor::{Device, Int, Tensor};
+
+use crate::attack::{self, AttackConfig, AttackMethod};
+use crate::data::Dataset;
+use crate::eval;
+use crate::model::weights::Metadata;
+use crate::model::{Architecture, Classifier, cross_entropy};
+use crate::readback::{self, ReadError};
+pub use defense::Defense;
+
+/// Everything that defines a training run.
+#[derive(Config, Debug, PartialEq)]
+pub struct TrainConfig {
+    /// The network to train.
+    pub architecture: Architecture,
+    /// The defense.
+    pub defense: Defense,
+    /// Training ε (L∞, `[0,1]` pixel units) of the adversarial defenses.
+    #[config(default = 0.3)]
+    pub epsilon: f32,
+    /// Passes over the training set.
+    #[config(default = 1)]
+    pub epochs: usize,
+    /// Images per batch.
+    #[config(default = 128)]
+    pub batch_size: usize,
+    /// Adam's learning rate.
+    #[config(default = 1e-3)]
+    pub learning_rate: f64,
+    /// Seed of the initialisation, the shuffling and the random starts.
+    #[config(default = 0)]
+    pub seed: u64,
+    /// Train on the first `limit` training images only (`None`: all).
+    pub limit: Option<usize>,
+    /// Weight λ of the adversarial term of `mixed`, in `[0,1]`.
+    #[config(default = 0.5)]
+    pub lambda: f32,
+    /// Weight β of the robustness term of `trades`.
+    #[config(default = 6.0)]
+    pub beta: f32,
+    /// Steps of the inner attack of `pgd` and `trades`.
+    #[config(default = 10)]
+    pub attack_steps: usize,
+    /// Images held out of the training set for the per-epoch validation check.
+    #[config(default = 1000)]
+    pub validation: usize,
+}
+
+impl TrainConfig {
+    /// Checks every parameter's range; the message names the parameter.
+    pub fn validate(&self) -> Result<(), attack::ConfigError> {
+        let fail = |m: String| Err(attack::ConfigError(m));
+        if !(self.epsilon.is_finite() && (0.0..=1.0).contains(&self.epsilon)) {
+            return fail(format!("ε = {} is out of range [0, 1]", self.epsilon));
+        }
+        if self.epochs == 0 || self.epochs > 1000 {
+            return fail(format!("epochs = {} is out of range 1..=1000", self.epochs));
+        }
+        if self.batch_size == 0 || self.batch_size > 4096 {
+            return fail(format!("batch size = {} is out of range 1..=4096", self.batch_size));
+        }
+        if !(self.learning_rate.is_finite() && self.learning_rate > 0.0 && self.learning_rate <= 1.0) {
+            return fail(format!("learning rate = {} is out of range (0, 1]", self.learning_rate));
+        }
+        if self.limit == Some(0) {
+            return fail("limit = 0 leaves nothing to train on".into());
+        }
+        if !(0.0..=1.0).contains(&self.lambda) {
+            return fail(format!("λ = {} is out of range [0, 1]", self.lambda));
+        }
+        if !(self.beta.is_finite() && self.beta >= 0.0) {
+            return fail(format!("β = {} must be ≥ 0", self.beta));
+        }
+        if self.attack_steps == 0 || self.attack_steps > 1000 {
+            return fail(format!("attack steps = {} is out of range 1..=1000", self.attack_steps));
+        }
+        Ok(())
+    }
+
+    /// Step size of the inner PGD/TRADES attack: 2.5ε/steps (Madry et al.).
+    pub fn attack_step_size(&self) -> f32 {
+        2.5 * self.epsilon / self.attack_steps as f32
+    }
+
+    /// The attack the per-epoch validation check runs: PGD, 10 steps of ε/4, random start.
+    pub fn check_attack(&self) -> AttackConfig {
+        AttackConfig::new(AttackMethod::Pgd)
+            .with_epsilon(self.epsilon)
+            .with_steps(10)
+            .with_step_size(self.epsilon / 4.0)
+            .with_seed(self.seed)
+    }
+}
+
+/// What happened in one batch.
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct BatchReport {
+    /// Epoch (from 1).
+    pub epoch: usize,
+    /// Batch within the epoch (from 1).
+    pub batch: usize,
+    /// Batches in the epoch.
+    pub batches: usize,
+    /// Training loss of the batch.
+    pub loss: f32,
+    /// Accuracy of the batch's training inputs (adversarial ones for the adversarial defenses).
+    pub accuracy: f32,
+}
+
+/// The validation check after one epoch.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct EpochReport {
+    /// Epoch (from 1).
+    pub epoch: usize,
+    /// Mean training loss over the epoch.
+    pub train_loss: f32,
+    /// Clean accuracy on the held-out validation images.
+    pub validation_accuracy: f32,
+    /// Accuracy under the check attack (PGD-10) on the held-out images; `None` for `none`.
+    pub validation_robust_accuracy: Option<f32>,
+    /// Why training stopped after this epoch, when it stopped early.
+    pub stopped: Option<String>,
+}
+
+/// A training run in progress: the model, the optimizer and the epochs done.
+pub struct Trainer {
+    config: TrainConfig,
+    device: Device,
+    model: Classifier,
+    optimizer: ModuleOptimizer,
+    epochs_done: usize,
+    best: Option<(f32, Classifier, usize)>,
+    history: Vec<EpochReport>,
+}
+
+impl Trainer {
+    /// Starts a run from a fresh, seeded model on `device` (the CPU backend or WebGPU).
+    pub fn new(config: TrainConfig, device: &Device) -> Result<Self, attack::ConfigError> {
+        config.validate()?;
+        device.seed(config.seed);
+        let model = Classifier::new(config.architecture, &device.clone().autodiff());
+        Ok(Self::with_model(config, device, model, 0))
+    }
+
+    /// Continues a run from a model that has already trained `epochs_done` epochs (Adam's moments
+    /// start afresh).
+    pub fn resume(config: TrainConfig, device: &Device, model: Classifier, epochs_done: usize) -> Result<Self, attack::ConfigError> {
+        config.validate()?;
+        if model.architecture() != config.architecture {
+            return Err(attack::ConfigError(format!(
+                "cannot resume: the weights are a {} but the run trains a {}",
+                model.architecture(),
+                config.architecture
+            )));
+        }
+        device.seed(config.seed.wrapping_add(epochs_done as u64));
+        let model = model.fork(&device.clone().autodiff()).train();
+        Ok(Self::with_model(config, device, model, epochs_done))
+    }
+
+    fn with_model(config: TrainConfig, device: &Device, model: Classifier, epochs_done: usize) -> Self {
+        Trainer {
+            optimizer: AdamConfig::new().init(),
+            config,
+            device: device.clone(),
+            model,
+            epochs_done,
+            best: None,
+            history: Vec::new(),
+        }
+    }
+
+    /// The run's configuration.
+    pub fn config(&self) -> &TrainConfig {
+        &self.config
+    }
+
+    /// Epochs finished so far.
+    pub fn epochs_done(&self) -> usize {
+        self.epochs_done
+    }
+
+    /// The validation checks of the epochs run by this trainer.
+    pub fn history(&self) -> &[EpochReport] {
+        &self.history
+    }
+
+    /// True when all epochs are done or the collapse guard stopped the run.
+    pub fn finished(&self) -> bool {
+        self.epochs_done >= self.config.epochs || self.history.last().is_some_and(|r| r.stopped.is_some())
+    }
+
+    /// The current model in inference mode.
+    pub fn model(&self) -> Classifier {
+        self.model.valid()
+    }
+
+    /// Metadata describing the run so far (accuracies are filled in by evaluation).
+    pub fn metadata(&self) -> Metadata {
+        Metadata {
+            architecture: self.config.architecture,
+            defense: self.config.defense.name().into(),
+            epsilon: if self.config.defense == Defense::None { 0.0 } else { self.config.epsilon },
+            epochs: self.epochs_done,
+            seed: self.config.seed,
+            clean_accuracy: None,
+            robust_accuracy: None,
+            robust_attack: None,
+        }
+    }
+
+    /// The training inputs of a batch and the loss to minimise, `(loss, logits, labels)`.
+    fn loss(&self, images: Tensor<4>, labels: Tensor<1, Int>, seed: u64) -> (Tensor<1>, Tensor<2>) {
+        let c = &self.config;
+        let eps = c.epsilon;
+        let adversarial = |method: AttackMethod, steps: usize, step_size: f32| {
+            let config = AttackConfig::new(method)
+                .with_epsilon(eps)
+                .with_steps(steps)
+                .with_step_size(step_size)
+                .with_seed(seed);
+            attack::run(&config, &self.model, images.clone(), labels.clone())
+        };
+        let ce_on = |x: Tensor<4>| {
+            let logits = self.model.forward(x);
+            (cross_entropy(logits.clone(), labels.clone()).mean(), logits)
+        };
+        match c.defense {
+            Defense::None => ce_on(images.clone()),
+            Defense::Mixed => {
+                let (clean, _) = ce_on(images.clone());
+                let (adv, logits) = ce_on(adversarial(AttackMethod::Fgsm, 1, eps));
+                (clean * (1.0 - c.lambda) + adv * c.lambda, logits)
+            }
+            Defense::FgsmRs => ce_on(adversarial(AttackMethod::Pgd, 1, 1.25 * eps)),
+            Defense::Pgd => ce_on(adversarial(AttackMethod::Pgd, c.attack_steps, c.attack_step_size())),
+            Defense::Trades => {
+                let x_adv = trades::adversarial(&self.model, images.clone(), eps, c.attack_steps, c.attack_step_size(), seed);
+                let clean_logits = self.model.forward(images.clone());
+                let adv_logits = self.model.forward(x_adv);
+                let natural = cross_entropy(clean_logits.clone(), labels.clone()).mean();
+                let robust = crate::model::kl_divergence(clean_logits.clone(), adv_logits).mean();
+                (natural + robust * c.beta, clean_logits)
+            }
+        }
+    }
+
+    /// One optimizer step on a batch; returns the batch's loss and the number of correctly
+    /// classified training inputs as device tensors (no read).
+    pub fn step(&mut self, images: Tensor<4>, labels: Tensor<1, Int>, seed: u64) -> (Tensor<1>, Tensor<1>) {
+        let [n, ..] = images.dims();
+        let (loss, logits) = self.loss(images, labels.clone(), seed);
+        let correct = logits.without_autodiff().argmax(1).reshape([n]).equal(labels).float().sum();
+        let grads = GradientsParams::from_grads(loss.backward(), &self.model);
+        let model = std::mem::replace(&mut self.model, Classifier::new(self.config.architecture, &self.device));
+        self.model = self.optimizer.step(self.config.learning_rate, model, grads);
+        (loss.without_autodiff().reshape([1]), correct)
+    }
+
+    /// Trains one epoch on `train` (seeded shuffle), reading the loss back after each batch for
+    /// `on_batch`; then runs the validation check on `validation`.
+    pub async fn train_epoch(
+        &mut self,
+        train: &Dataset,
+        validation: &Dataset,
+        mut on_batch: impl FnMut(BatchReport),
+    ) -> Result<EpochReport, ReadError> {
+        let epoch = self.epochs_done + 1;
+        let batches = train.shuffled_batches(self.config.batch_size, self.config.seed, epoch);
+        let total = batches.len();
+        let mut loss_sum = 0f64;
+        for (i, indices) in batches.iter().enumerate() {
+            let (images, labels) = train.batch(indices, &self.device.clone().autodiff());
+            let seed = self.config.seed ^ ((epoch as u64) << 32) ^ i as u64;
+            let (loss, correct) = self.step(images, labels, seed);
+            let values = readback::floats(Tensor::cat(vec![loss, correct.reshape([1])], 0)).await?;
+            loss_sum += f64::from(values[0]);
+            on_batch(BatchReport { epoch, batch: i + 1, batches: total, loss: values[0], accuracy: values[1] / indices.len() as f32 });
+        }
+        self.epochs_done = epoch;
+        let report = self.check(epoch, (loss_sum / total.max(1) as f64) as f32, validation).await?;
+        self.history.push(report.clone());
+        Ok(report)
+    }
+
+    /// The per-epoch validation check and, for `fgsm-rs`, the collapse guard: when PGD accuracy
+    /// falls below half of the best epoch's (and 20 points under it), the best epoch's model is
+    /// restored and the run stops.
+    async fn check(&mut self, epoch: usize, train_loss: f32, validation: &Dataset) -> Result<EpochReport, ReadError> {
+        let clean = eval::clean(&self.model, validation, 256, &self.device).await?;
+        let mut report = EpochReport {
+            epoch,
+            train_loss,
+            validation_accuracy: clean.accuracy,
+            validation_robust_accuracy: None,
+            stopped: None,
+        };
+        if self.config.defense == Defense::None {
+            return Ok(report);
+        }
+        let robust = eval::robust(&self.model, &self.config.check_attack(), validation, 256, &self.device, |_| {}).await?;
+        report.validation_robust_accuracy = Some(robust.robust_accuracy);
+        let best_so_far = self.best.as_ref().map_or(0.0, |b| b.0);
+        if robust.robust_accuracy >= best_so_far {
+            self.best = Some((robust.robust_accuracy, self.model.clone(), epoch));
+        } else if self.config.defense == Defense::FgsmRs
+            && robust.robust_accuracy < 0.5 * best_so_far
+            && robust.robust_accuracy < best_so_far - 0.2
+        {
+            let (best_acc, best_model, best_epoch) = self.best.clone().expect("a best epoch exists");
+            report.stopped = Some(format!(
+                "catastrophic overfitting: PGD accuracy fell from {:.1}% (epoch {best_epoch}) to {:.1}%; restored epoch {best_epoch}",
+                best_acc * 100.0,
+                robust.robust_accuracy * 100.0
+            ));
+            self.model = best_model;
+            self.epochs_done = best_epoch;
+        }
+        Ok(report)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fixtures::{mnist, train};
+
+    fn accuracy(model: &Classifier, config: Option<&AttackConfig>) -> f32 {
+        let device = Device::flex();
+        let test = mnist().test.take(300);
+        pollster::block_on(async {
+            match config {
+                None => eval::clean(model, &test, 300, &device).await.unwrap().accuracy,
+                Some(c) => eval::robust(model, c, &test, 300, &device, |_| {}).await.unwrap().robust_accuracy,
+            }
+        })
+    }
+
+    #[test]
+    fn standard_training_on_a_subset_reaches_ninety_percent() {
+        let model = train(TrainConfig::new(Architecture::Mlp, Defense::None).with_epochs(3).with_limit(Some(10_000)));
+        let acc = accuracy(&model, None);
+        assert!(acc > 0.9, "test accuracy {acc}");
+    }
+
+    #[test]
+    fn adversarial_training_beats_standard_training_under_pgd() {
+        let base = |defense| TrainConfig::new(Architecture::Mlp, defense).with_epsilon(0.1).with_epochs(2).with_limit(Some(10_000)).with_attack_steps(5);
+        let pgd = AttackConfig::new(AttackMethod::Pgd).with_epsilon(0.1).with_steps(20).with_step_size(0.01);
+        let standard = accuracy(&train(base(Defense::None)), Some(&pgd));
+        for defense in [Defense::Pgd, Defense::Trades, Defense::FgsmRs, Defense::Mixed] {
+            let robust = accuracy(&train(base(defense)), Some(&pgd));
+            assert!(robust > standard + 0.2, "{defense}: PGD accuracy {robust} vs standard {standard}");
+        }
+    }
+
+    #[test]
+    fn bad_training_parameters_are_refused_with_their_name() {
+        let base = || TrainConfig::new(Architecture::Cnn, Defense::Pgd);
+        assert!(base().validate().is_ok());
+        assert!(base().with_epsilon(2.0).validate().unwrap_err().0.contains("ε"));
+        assert!(base().with_epochs(0).validate().unwrap_err().0.contains("epochs"));
+        assert!(base().with_limit(Some(0)).validate().unwrap_err().0.contains("limit"));
+        assert!(base().with_learning_rate(-1.0).validate().unwrap_err().0.contains("learning rate"));
+        assert_eq!("fgsm-rs".parse::<Defense>(), Ok(Defense::FgsmRs));
+    }
+}
