@@ -1,0 +1,123 @@
+// End-to-end tests of the built page (dist/) in headless Chromium, once with WebGPU (SwiftShader)
+// and once without (CPU fallback). Run: node --test tests/browser/   (scripts/test.sh does).
+// The page contract (data-testid hooks) is in the README / DESIGN: ready, backend, error,
+// prediction (data-confidence), prob-0..prob-9 (data-value).
+
+import { describe, test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import * as h from './harness.mjs';
+
+const READY_MS = h.READY_TIMEOUT_MS; // SwiftShader is slow: 120 s by default
+const PREDICTION_MS = 60_000;
+const TOLERANCE = 1e-3;
+
+for (const v of h.variants()) {
+  describe(`advlab page ${v.name}`, () => {
+    /** @type {Awaited<ReturnType<typeof h.openPage>>} */
+    let s;
+
+    before(async () => {
+      s = await h.openPage({ webgpu: v.webgpu });
+    }, { timeout: 120_000 });
+
+    after(async () => {
+      await s?.close();
+    });
+
+    test(`\`ready\` appears, backend is ${v.backend}, no \`error\``, { timeout: READY_MS + 30_000 }, async (t) => {
+      await s.check(async () => {
+        const gpu = await h.probeWebGpu(s.page);
+        t.diagnostic(`navigator.gpu in this browser: ${gpu}`);
+        const ms = await s.ready();
+        t.diagnostic(`ready after ${(ms / 1000).toFixed(1)} s`);
+
+        const backend = await h.textOfTestId(s.page, 'backend');
+        assert.notEqual(backend, null, 'no element with data-testid="backend"');
+        assert.equal(
+          backend,
+          v.backend,
+          `backend is ${JSON.stringify(backend)}, expected "${v.backend}" (navigator.gpu: ${gpu})`,
+        );
+
+        const errors = await h.countTestId(s.page, 'error');
+        assert.equal(
+          errors,
+          0,
+          `data-testid="error" is present: ${JSON.stringify(await h.textOfTestId(s.page, 'error'))}`,
+        );
+      });
+    });
+
+    test('prob-0..prob-9 sum to 1 and `prediction` is their argmax', { timeout: READY_MS + 2 * PREDICTION_MS + 30_000 }, async (t) => {
+      await s.check(async () => {
+        await s.ready();
+
+        // The page may show a prediction on load (a default or linked sample); if it does not
+        // within a while, draw a digit so that there is an input to classify.
+        let hasPrediction = await h
+          .waitForTestId(s.page, 'prediction', 10_000)
+          .then(() => true, () => false);
+        if (!hasPrediction) {
+          t.diagnostic('no `prediction` after load: drawing a "1" on `draw-canvas`');
+          await h.drawOne(s.page);
+          await h.waitForTestId(s.page, 'prediction', PREDICTION_MS);
+        }
+
+        // Read until the ten probabilities are there and agree with the prediction (the DOM may
+        // be mid-update for a moment); report the last reading if they never do.
+        const deadline = Date.now() + 15_000;
+        let r;
+        let problems;
+        for (;;) {
+          r = await h.readPrediction(s.page);
+          problems = checkReading(r);
+          if (problems.length === 0 || Date.now() > deadline) break;
+          await h.sleep(300);
+        }
+        t.diagnostic(
+          `prediction ${JSON.stringify(r.prediction)}; probs ${r.probs.map((p) => p.toFixed(4)).join(' ')}`,
+        );
+        assert.deepEqual(problems, [], `inconsistent prediction/probabilities:\n  ${problems.join('\n  ')}`);
+      });
+    });
+
+    test('no request from the page leaves the local server', { timeout: READY_MS + 30_000 }, async (t) => {
+      await s.check(async () => {
+        await s.ready().catch(() => {}); // judge whatever the page asked for, ready or not
+        await h.sleep(1000); // let late requests (models, data) show up
+        t.diagnostic(`${s.requests.length} requests, ${s.server.log.length} served`);
+        assert.ok(s.requests.length > 0, 'the page made no request at all (not even its wasm?)');
+        assert.deepEqual(s.foreignRequests(), [], `requests to hosts other than ${s.server.origin}`);
+      });
+    });
+  });
+}
+
+/** What is wrong with a reading of prob-0..9 and prediction (empty when all is well). */
+function checkReading({ probs, prediction }) {
+  const problems = [];
+  probs.forEach((p, k) => {
+    if (!Number.isFinite(p)) problems.push(`prob-${k} has no numeric data-value`);
+    else if (p < 0 || p > 1) problems.push(`prob-${k} data-value ${p} is outside [0, 1]`);
+  });
+  if (problems.length) return problems;
+
+  const sum = probs.reduce((a, b) => a + b, 0);
+  if (Math.abs(sum - 1) > TOLERANCE) problems.push(`probabilities sum to ${sum}, not 1 ± ${TOLERANCE}`);
+
+  if (!prediction) return [...problems, 'no element with data-testid="prediction"'];
+  const m = /\d/.exec(prediction.text);
+  if (!m) return [...problems, `prediction text ${JSON.stringify(prediction.text)} holds no digit`];
+  const digit = Number(m[0]);
+  const best = h.argmax(probs);
+  // Ties (within float noise) may go either way.
+  if (digit !== best && probs[best] - probs[digit] > 1e-6) {
+    problems.push(`prediction is ${digit} but the largest probability is prob-${best} = ${probs[best]}`);
+  }
+  if (prediction.confidence === null) {
+    problems.push('prediction has no data-confidence');
+  } else if (!(Math.abs(prediction.confidence - probs[digit]) <= TOLERANCE)) {
+    problems.push(`prediction data-confidence ${prediction.confidence} != prob-${digit} = ${probs[digit]}`);
+  }
+  return problems;
+}

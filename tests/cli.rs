@@ -1,0 +1,123 @@
+//! The `advlab` CLI driven end to end, the way a user runs it, on real MNIST.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::OnceLock;
+
+fn advlab(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_advlab")).args(args).output().expect("advlab runs")
+}
+
+fn stdout(out: &Output) -> String {
+    assert!(out.status.success(), "advlab failed:\n{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout.clone()).unwrap()
+}
+
+fn stderr(out: &Output) -> String {
+    assert!(!out.status.success(), "advlab should have failed");
+    String::from_utf8(out.stderr.clone()).unwrap()
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("advlab-cli-{}-{name}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// A quickly trained MLP (1 epoch on 6,000 images), shared by the tests.
+fn weights() -> &'static Path {
+    static FILE: OnceLock<PathBuf> = OnceLock::new();
+    FILE.get_or_init(|| {
+        let out = scratch("weights").join("mlp.safetensors");
+        let args = ["train", "--model", "mlp", "--defense", "none", "--epochs", "2", "--limit", "6000", "--out", out.to_str().unwrap()];
+        let run = advlab(&args);
+        assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+        out
+    })
+}
+
+fn json(out: &Output) -> serde_json::Value {
+    serde_json::from_str(&stdout(out)).expect("one JSON object")
+}
+
+#[test]
+fn eval_json_reports_clean_and_robust_figures_per_attack_and_eps() {
+    let w = weights().to_str().unwrap();
+    let out = advlab(&["eval", "--weights", w, "--attack", "fgsm,pgd", "--eps", "0.1,0.2", "--steps", "10", "--limit", "200", "--json"]);
+    let v = json(&out);
+    assert_eq!(v["weights"], w);
+    assert_eq!(v["n"], 200);
+    let clean = v["clean_accuracy"].as_f64().unwrap();
+    assert!(clean > 0.85, "clean accuracy {clean}");
+    let results = v["results"].as_array().unwrap();
+    assert_eq!(results.len(), 4);
+    for r in results {
+        let eps = r["eps"].as_f64().unwrap();
+        let robust = r["robust_accuracy"].as_f64().unwrap();
+        assert!(robust < clean, "{r}");
+        assert!(r["mean_linf"].as_f64().unwrap() <= eps + 1e-5, "{r}");
+        assert!(r["mean_l2"].as_f64().unwrap() > 0.0);
+        assert!((0.0..=1.0).contains(&r["success_rate"].as_f64().unwrap()));
+    }
+    // A larger budget never helps the model.
+    assert!(results[1]["robust_accuracy"].as_f64() <= results[0]["robust_accuracy"].as_f64());
+}
+
+#[test]
+fn attack_writes_three_pngs_and_reports_the_flip() {
+    let dir = scratch("attack");
+    let out = advlab(&["attack", "--weights", weights().to_str().unwrap(), "--index", "0", "--attack", "pgd", "--eps", "0.3", "--out", dir.to_str().unwrap(), "--json"]);
+    let v = json(&out);
+    assert_eq!(v["label"], 7, "test image 0 is a 7");
+    assert_ne!(v["adversarial_prediction"], v["label"], "PGD ε=0.3 flips a standard MLP");
+    assert!(v["linf"].as_f64().unwrap() <= 0.3 + 1e-5);
+    let probabilities: f64 = v["probabilities"].as_array().unwrap().iter().map(|p| p.as_f64().unwrap()).sum();
+    assert!((probabilities - 1.0).abs() < 1e-4);
+    for name in ["original.png", "perturbation.png", "adversarial.png"] {
+        let bytes = std::fs::read(dir.join(name)).unwrap();
+        assert_eq!(&bytes[1..4], b"PNG", "{name} is a PNG");
+    }
+}
+
+#[test]
+fn training_writes_weights_with_metadata_and_can_resume() {
+    let out = scratch("resume").join("m.safetensors");
+    let path = out.to_str().unwrap();
+    let base = ["train", "--model", "mlp", "--defense", "fgsm-rs", "--eps", "0.1", "--limit", "2000", "--eval-limit", "100", "--out", path];
+    stdout(&advlab(&[&base[..], &["--epochs", "1"]].concat()));
+    let resumed = advlab(&[&base[..], &["--epochs", "2", "--resume"]].concat());
+    assert!(String::from_utf8_lossy(&resumed.stderr).contains("resuming"), "{}", String::from_utf8_lossy(&resumed.stderr));
+    let bytes = std::fs::read(&out).unwrap();
+    let header_len = u64::from_le_bytes(bytes[..8].try_into().unwrap()) as usize;
+    let header: serde_json::Value = serde_json::from_slice(&bytes[8..8 + header_len]).unwrap();
+    let meta = &header["__metadata__"];
+    assert_eq!(meta["architecture"], "mlp");
+    assert_eq!(meta["defense"], "fgsm-rs");
+    assert_eq!(meta["epochs"], "2");
+    assert!(meta["robust_accuracy"].as_str().is_some());
+    assert_eq!(header["fc1.weight"]["shape"], serde_json::json!([128, 784]));
+}
+
+#[test]
+fn bad_input_gets_a_clear_message_and_no_panic() {
+    let dir = scratch("bad");
+    let corrupt = dir.join("corrupt.safetensors");
+    std::fs::write(&corrupt, b"\x10\x00\x00\x00\x00\x00\x00\x00{not json").unwrap();
+    let c = corrupt.to_str().unwrap();
+    assert!(stderr(&advlab(&["eval", "--weights", c])).contains("not a valid safetensors"));
+    let truncated = dir.join("truncated.safetensors");
+    let bytes = std::fs::read(weights()).unwrap();
+    std::fs::write(&truncated, &bytes[..bytes.len() - 100]).unwrap();
+    assert!(stderr(&advlab(&["eval", "--weights", truncated.to_str().unwrap()])).contains("safetensors"));
+    assert!(stderr(&advlab(&["eval", "--weights", "/nonexistent.safetensors"])).contains("cannot read"));
+    let w = weights().to_str().unwrap();
+    assert!(stderr(&advlab(&["eval", "--weights", w, "--attack", "pgd", "--eps", "1.5"])).contains("ε"));
+    assert!(stderr(&advlab(&["eval", "--weights", w, "--attack", "pdg"])).contains("unknown attack"));
+    assert!(stderr(&advlab(&["attack", "--weights", w, "--index", "10000"])).contains("out of range"));
+    assert!(stderr(&advlab(&["train", "--epochs", "0", "--out", "/tmp/x.safetensors"])).contains("epochs"));
+    let missing_data = advlab(&["--data", "/nonexistent-mnist", "eval", "--weights", w]);
+    assert!(stderr(&missing_data).contains("scripts/setup.sh"));
+    for out in [advlab(&["eval", "--weights", c])] {
+        assert!(!String::from_utf8_lossy(&out.stderr).contains("panicked"));
+    }
+}
