@@ -16,3 +16,5 @@ pub mod model;
 pub mod readback;
 pub mod render;
 pub mod train;
+#[cfg(target_arch = "wasm32")]
+pub mod web;

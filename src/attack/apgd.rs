@@ -85,14 +85,14 @@ fn run_once(model: &Classifier, images: Tensor<4>, goal: &Goal, config: &AttackC
         (x_prev, x, probe) = (x, x_next, next);
 
         if schedule.contains(&k) {
-            let span = (k - last_checkpoint) as f32;
+            // Comparisons counted since the last checkpoint (the first window also holds x¹ vs x⁰).
+            let span = (k - last_checkpoint + usize::from(last_checkpoint == 0)) as f32;
             let too_few_increases = increases.clone().lower_elem(RHO * span);
             let stalled = reduced_last.clone().bool_not().bool_and(best.2.clone().lower_equal(best_at_checkpoint.clone()));
             let reduce = too_few_increases.bool_or(stalled);
             eta = eta.clone().mask_where(reduce.clone(), eta.clone() * 0.5);
             let restart_from_best = per_image(reduce.clone());
             x = x.clone() + (best.0.clone() - x.clone()) * restart_from_best.clone();
-            x_prev = x_prev.clone() + (x.clone() - x_prev.clone()) * restart_from_best.clone();
             probe.gradient = probe.gradient.clone() + (best.1.clone() - probe.gradient.clone()) * restart_from_best;
             probe.objective = probe.objective.clone().mask_where(reduce.clone(), best.2.clone());
             increases = increases.zeros_like();

@@ -48,11 +48,13 @@ pub fn keep_best(model: &Classifier, goal: &Goal, best: Tensor<4>, candidate: Te
     select(better, candidate, best)
 }
 
-/// PGD with `config.restarts` runs; per image the most successful run is kept.
+/// PGD with `config.restarts` runs; per image the most successful run is kept. Without random
+/// start every run would be the same, so one runs.
 pub fn pgd(model: &Classifier, images: Tensor<4>, goal: &Goal, config: &AttackConfig) -> Tensor<4> {
     let norm = config.method.norm();
+    let runs = if config.random_start { config.restarts } else { 1 };
     let mut best: Option<Tensor<4>> = None;
-    for restart in 0..config.restarts {
+    for restart in 0..runs {
         let start = if config.random_start {
             random_start(&images, norm, config.epsilon, config.seed, restart)
         } else {

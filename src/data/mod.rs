@@ -1,6 +1,7 @@
 //! MNIST: the IDX reader, datasets of `[0,1]` images, seeded shuffled batches and the
 //! held-out validation split.
 
+pub mod canvas;
 pub mod idx;
 
 use burn::tensor::{Device, Int, Tensor, TensorData};

@@ -52,7 +52,9 @@ impl FromStr for Architecture {
     }
 }
 
-/// An MNIST classifier of either architecture.
+/// An MNIST classifier of either architecture. (Models are few and long-lived, so the size
+/// difference between the variants does not matter.)
+#[allow(clippy::large_enum_variant)]
 #[derive(Module, Debug)]
 pub enum Classifier {
     /// The multi-layer perceptron.

@@ -333,7 +333,7 @@ mod tests {
         let device = Device::flex();
         let model = Classifier::new(Architecture::Cnn, &device);
         let bytes = pollster::block_on(to_bytes(&model, &Metadata::untrained(Architecture::Cnn))).unwrap();
-        let message = |b: &[u8]| from_bytes(b, &device).err().expect("refused").to_string();
+        let message = |b: &[u8]| from_bytes(b, &device).expect_err("refused").to_string();
         assert!(message(&bytes[..bytes.len() / 2]).contains("not a valid safetensors"));
         assert!(message(b"hello, this is not a model").contains("not a valid safetensors"));
         assert!(message(&[]).contains("not a valid safetensors"));

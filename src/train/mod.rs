@@ -133,6 +133,12 @@ pub struct EpochReport {
     pub stopped: Option<String>,
 }
 
+/// Whether robust accuracy `now` is a collapse from the best epoch's `best` (catastrophic
+/// overfitting of fast FGSM training): below half of it and more than 20 points under it.
+pub fn collapsed(best: f32, now: f32) -> bool {
+    now < 0.5 * best && now < best - 0.2
+}
+
 /// A training run in progress: the model, the optimizer and the epochs done.
 pub struct Trainer {
     config: TrainConfig,
@@ -220,7 +226,7 @@ impl Trainer {
         }
     }
 
-    /// The training inputs of a batch and the loss to minimise, `(loss, logits, labels)`.
+    /// The loss to minimise on a batch and the logits of the training inputs it was computed on.
     fn loss(&self, images: Tensor<4>, labels: Tensor<1, Int>, seed: u64) -> (Tensor<1>, Tensor<2>) {
         let c = &self.config;
         let eps = c.epsilon;
@@ -250,8 +256,8 @@ impl Trainer {
                 let clean_logits = self.model.forward(images.clone());
                 let adv_logits = self.model.forward(x_adv);
                 let natural = cross_entropy(clean_logits.clone(), labels.clone()).mean();
-                let robust = crate::model::kl_divergence(clean_logits.clone(), adv_logits).mean();
-                (natural + robust * c.beta, clean_logits)
+                let robust = crate::model::kl_divergence(clean_logits.clone(), adv_logits.clone()).mean();
+                (natural + robust * c.beta, adv_logits)
             }
         }
     }
@@ -263,8 +269,8 @@ impl Trainer {
         let (loss, logits) = self.loss(images, labels.clone(), seed);
         let correct = logits.without_autodiff().argmax(1).reshape([n]).equal(labels).float().sum();
         let grads = GradientsParams::from_grads(loss.backward(), &self.model);
-        let model = std::mem::replace(&mut self.model, Classifier::new(self.config.architecture, &self.device));
-        self.model = self.optimizer.step(self.config.learning_rate, model, grads);
+        // Cloning a module shares its tensors; the optimizer returns the updated one.
+        self.model = self.optimizer.step(self.config.learning_rate, self.model.clone(), grads);
         (loss.without_autodiff().reshape([1]), correct)
     }
 
@@ -314,10 +320,7 @@ impl Trainer {
         let best_so_far = self.best.as_ref().map_or(0.0, |b| b.0);
         if robust.robust_accuracy >= best_so_far {
             self.best = Some((robust.robust_accuracy, self.model.clone(), epoch));
-        } else if self.config.defense == Defense::FgsmRs
-            && robust.robust_accuracy < 0.5 * best_so_far
-            && robust.robust_accuracy < best_so_far - 0.2
-        {
+        } else if self.config.defense == Defense::FgsmRs && collapsed(best_so_far, robust.robust_accuracy) {
             let (best_acc, best_model, best_epoch) = self.best.clone().expect("a best epoch exists");
             report.stopped = Some(format!(
                 "catastrophic overfitting: PGD accuracy fell from {:.1}% (epoch {best_epoch}) to {:.1}%; restored epoch {best_epoch}",
@@ -363,6 +366,14 @@ mod tests {
             let robust = accuracy(&train(base(defense)), Some(&pgd));
             assert!(robust > standard + 0.2, "{defense}: PGD accuracy {robust} vs standard {standard}");
         }
+    }
+
+    #[test]
+    fn the_collapse_guard_fires_on_a_collapse_and_not_on_noise() {
+        assert!(collapsed(0.85, 0.02));
+        assert!(collapsed(0.6, 0.25));
+        assert!(!collapsed(0.85, 0.80), "a dip of 5 points is noise");
+        assert!(!collapsed(0.15, 0.05), "early epochs near zero are not a collapse");
     }
 
     #[test]

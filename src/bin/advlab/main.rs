@@ -80,6 +80,10 @@ struct TrainArgs {
     /// Continue from the epochs already saved in --out (the file is rewritten after every epoch).
     #[arg(long)]
     resume: bool,
+    /// Start from these weights instead of a fresh model (e.g. adversarial fine-tuning of a
+    /// standard model).
+    #[arg(long, conflicts_with = "resume")]
+    init: Option<PathBuf>,
     /// Output weights file.
     #[arg(long)]
     out: PathBuf,
@@ -247,6 +251,10 @@ fn train(data_dir: &Path, args: TrainArgs) -> Result<(), String> {
         }
         eprintln!("resuming {} after epoch {}", args.out.display(), meta.epochs);
         Trainer::resume(config.clone(), &device, model, meta.epochs).map_err(|e| e.to_string())?
+    } else if let Some(init) = &args.init {
+        let (model, _) = load_weights(init, &device)?;
+        eprintln!("starting from {}", init.display());
+        Trainer::resume(config.clone(), &device, model, 0).map_err(|e| e.to_string())?
     } else {
         Trainer::new(config.clone(), &device).map_err(|e| e.to_string())?
     };

@@ -1,0 +1,56 @@
+//! Picks the backend: WebGPU through burn-wgpu when the browser offers an adapter, burn's CPU
+//! backend otherwise. The adapter is checked from JavaScript first, because a failure inside
+//! wgpu's initialisation would take the whole module down.
+
+use burn::tensor::Device;
+use burn::tensor::wgpu::WgpuBackend;
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+
+/// Which backend runs the models.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BackendKind {
+    /// burn-wgpu on the browser's WebGPU.
+    WebGpu,
+    /// burn's CPU backend compiled to wasm.
+    Cpu,
+}
+
+impl BackendKind {
+    /// The name shown by the `backend` hook (`webgpu` or `cpu`).
+    pub fn name(self) -> &'static str {
+        match self {
+            BackendKind::WebGpu => "webgpu",
+            BackendKind::Cpu => "cpu",
+        }
+    }
+}
+
+/// Whether `navigator.gpu.requestAdapter()` yields an adapter.
+async fn webgpu_adapter() -> bool {
+    let Some(window) = web_sys::window() else { return false };
+    let gpu = js_sys::Reflect::get(&window.navigator(), &JsValue::from_str("gpu")).unwrap_or(JsValue::UNDEFINED);
+    if gpu.is_undefined() || gpu.is_null() {
+        return false;
+    }
+    let Ok(request) = js_sys::Reflect::get(&gpu, &JsValue::from_str("requestAdapter")) else { return false };
+    let Ok(request) = request.dyn_into::<js_sys::Function>() else { return false };
+    let Ok(promise) = request.call0(&gpu) else { return false };
+    let Ok(promise) = promise.dyn_into::<js_sys::Promise>() else { return false };
+    matches!(JsFuture::from(promise).await, Ok(adapter) if !adapter.is_null() && !adapter.is_undefined())
+}
+
+/// Starts the preferred backend (WebGPU unless `prefer` says CPU), falling back to the CPU.
+/// Returns the device, its kind and, when WebGPU was wanted but is not there, why.
+pub async fn start(prefer: BackendKind) -> (Device, BackendKind, Option<String>) {
+    if prefer == BackendKind::Cpu {
+        return (Device::flex(), BackendKind::Cpu, None);
+    }
+    if !webgpu_adapter().await {
+        return (Device::flex(), BackendKind::Cpu, Some("this browser offers no WebGPU adapter".into()));
+    }
+    match Device::wgpu_options().graphics_api(WgpuBackend::WebGpu).init_async().await {
+        Ok(device) => (device, BackendKind::WebGpu, None),
+        Err(e) => (Device::flex(), BackendKind::Cpu, Some(format!("WebGPU failed to start: {e}"))),
+    }
+}

@@ -1,0 +1,139 @@
+//! The drawing canvas (pointer events: mouse, touch, pen) and the 28×28 input it produces.
+
+use leptos::html::Canvas;
+use leptos::prelude::*;
+use wasm_bindgen::{Clamped, JsCast};
+use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement, ImageData, PointerEvent};
+
+use crate::data::canvas::to_mnist;
+
+/// Side of the drawing surface in canvas pixels.
+const SIDE: u32 = 280;
+/// Pen width in canvas pixels (about two MNIST pixels).
+const PEN: f64 = 20.0;
+
+fn context(canvas: &HtmlCanvasElement) -> Option<CanvasRenderingContext2d> {
+    canvas.get_context("2d").ok().flatten()?.dyn_into().ok()
+}
+
+fn clear(canvas: &HtmlCanvasElement) {
+    if let Some(ctx) = context(canvas) {
+        ctx.set_fill_style_str("#000");
+        ctx.fill_rect(0.0, 0.0, f64::from(SIDE), f64::from(SIDE));
+    }
+}
+
+/// The pointer position in canvas pixels.
+fn position(canvas: &HtmlCanvasElement, ev: &PointerEvent) -> (f64, f64) {
+    let rect = canvas.get_bounding_client_rect();
+    let sx = f64::from(SIDE) / rect.width().max(1.0);
+    let sy = f64::from(SIDE) / rect.height().max(1.0);
+    ((f64::from(ev.client_x()) - rect.left()) * sx, (f64::from(ev.client_y()) - rect.top()) * sy)
+}
+
+/// The MNIST input of the current drawing (`None` when blank).
+fn input(canvas: &HtmlCanvasElement) -> Option<Vec<f32>> {
+    let ctx = context(canvas)?;
+    let data = ctx.get_image_data(0.0, 0.0, f64::from(SIDE), f64::from(SIDE)).ok()?.data();
+    let ink: Vec<f32> = data.chunks_exact(4).map(|px| f32::from(px[0]) / 255.0).collect();
+    to_mnist(&ink, SIDE as usize, SIDE as usize)
+}
+
+/// Shows a 28×28 input on the small preview canvas.
+fn preview(canvas: &HtmlCanvasElement, pixels: Option<&[f32]>) {
+    let Some(ctx) = context(canvas) else { return };
+    let mut rgba = vec![0u8; 28 * 28 * 4];
+    if let Some(pixels) = pixels {
+        for (i, p) in pixels.iter().enumerate() {
+            let v = (p.clamp(0.0, 1.0) * 255.0) as u8;
+            rgba[i * 4..i * 4 + 4].copy_from_slice(&[v, v, v, 255]);
+        }
+    } else {
+        rgba.chunks_exact_mut(4).for_each(|px| px[3] = 255);
+    }
+    if let Ok(image) = ImageData::new_with_u8_clamped_array_and_sh(Clamped(&rgba), 28, 28) {
+        let _ = ctx.put_image_data(&image, 0.0, 0.0);
+    }
+}
+
+/// The drawing surface (`draw-canvas`), its clear button (`clear-drawing`) and the preview of
+/// the model input. `on_input` receives the input after every stroke segment (`None` when
+/// cleared).
+#[component]
+pub fn DrawCanvas(on_input: Callback<Option<Vec<f32>>>) -> impl IntoView {
+    let surface: NodeRef<Canvas> = NodeRef::new();
+    let small: NodeRef<Canvas> = NodeRef::new();
+    let last = StoredValue::new(None::<(f64, f64)>);
+
+    Effect::new(move |_| {
+        if let Some(canvas) = surface.get() {
+            clear(&canvas);
+        }
+    });
+    let publish = move |canvas: &HtmlCanvasElement| {
+        let pixels = input(canvas);
+        if let Some(small) = small.get_untracked() {
+            preview(&small, pixels.as_deref());
+        }
+        on_input.run(pixels);
+    };
+    let stroke_to = move |canvas: &HtmlCanvasElement, to: (f64, f64)| {
+        let Some(ctx) = context(canvas) else { return };
+        let from = last.get_value().unwrap_or(to);
+        ctx.set_stroke_style_str("#fff");
+        ctx.set_line_width(PEN);
+        ctx.set_line_cap("round");
+        ctx.set_line_join("round");
+        ctx.begin_path();
+        ctx.move_to(from.0, from.1);
+        ctx.line_to(to.0, to.1);
+        ctx.stroke();
+        last.set_value(Some(to));
+    };
+
+    view! {
+        <div class="drawing">
+            <canvas
+                node_ref=surface
+                data-testid="draw-canvas"
+                class="draw-canvas"
+                width=SIDE
+                height=SIDE
+                aria-label="Drawing surface: draw a digit"
+                on:pointerdown=move |ev: PointerEvent| {
+                    let Some(canvas) = surface.get_untracked() else { return };
+                    ev.prevent_default();
+                    let _ = canvas.set_pointer_capture(ev.pointer_id());
+                    last.set_value(None);
+                    stroke_to(&canvas, position(&canvas, &ev));
+                    publish(&canvas);
+                }
+                on:pointermove=move |ev: PointerEvent| {
+                    if last.get_value().is_none() || ev.buttons() == 0 {
+                        return;
+                    }
+                    let Some(canvas) = surface.get_untracked() else { return };
+                    stroke_to(&canvas, position(&canvas, &ev));
+                    publish(&canvas);
+                }
+                on:pointerup=move |_| last.set_value(None)
+                on:pointercancel=move |_| last.set_value(None)
+            ></canvas>
+            <div class="drawing-side">
+                <canvas node_ref=small class="input-preview" width="28" height="28" aria-label="The 28×28 model input"></canvas>
+                <button
+                    type="button"
+                    data-testid="clear-drawing"
+                    on:click=move |_| {
+                        if let Some(canvas) = surface.get_untracked() {
+                            clear(&canvas);
+                            publish(&canvas);
+                        }
+                    }
+                >
+                    "Clear"
+                </button>
+            </div>
+        </div>
+    }
+}

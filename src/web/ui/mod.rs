@@ -1,0 +1,141 @@
+//! The page's components, one per part of the screen.
+
+mod draw;
+mod probabilities;
+
+use burn::tensor::Device;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+
+use super::backend::{self, BackendKind};
+use crate::data::images_tensor;
+use crate::model::Classifier;
+use crate::model::weights;
+use crate::readback;
+use draw::DrawCanvas;
+use probabilities::Probabilities;
+
+/// The backend and the model in use.
+#[derive(Clone)]
+struct Engine {
+    device: Device,
+    model: Classifier,
+}
+
+/// Loads pretrained model `id` from the site's `models/` folder onto `device`.
+async fn load_model(id: &str, device: &Device) -> Result<Classifier, String> {
+    let url = format!("models/{id}.safetensors");
+    let bytes = super::fetch::bytes(&url).await?;
+    weights::from_bytes(&bytes, device).map(|(model, _)| model).map_err(|e| format!("{url}: {e}"))
+}
+
+/// The root component: backend, model picker, drawing canvas and live prediction.
+#[component]
+pub fn App() -> impl IntoView {
+    let engine = StoredValue::new_local(None::<Engine>);
+    let backend_kind = RwSignal::new(None::<BackendKind>);
+    let backend_note = RwSignal::new(None::<String>);
+    let error = RwSignal::new(None::<String>);
+    let model_id = RwSignal::new(super::PRETRAINED[0].to_string());
+    let loading = RwSignal::new(true);
+    let input = StoredValue::new_local(None::<Vec<f32>>);
+    let probs = RwSignal::new(None::<Vec<f32>>);
+    let generation = StoredValue::new(0u64);
+
+    // Classifies the current input; results of superseded requests are dropped.
+    let classify = move || {
+        let Some(pixels) = input.get_value() else {
+            probs.set(None);
+            return;
+        };
+        let Some(Engine { device, model }) = engine.get_value() else { return };
+        generation.update_value(|g| *g += 1);
+        let mine = generation.get_value();
+        spawn_local(async move {
+            let result = readback::floats(model.probabilities(images_tensor(pixels, &device))).await;
+            if generation.get_value() != mine {
+                return;
+            }
+            match result {
+                Ok(p) => probs.set(Some(p)),
+                Err(e) => error.set(Some(e.to_string())),
+            }
+        });
+    };
+
+    let select_model = move |id: String| {
+        loading.set(true);
+        model_id.set(id.clone());
+        spawn_local(async move {
+            let Some(Engine { device, .. }) = engine.get_value() else { return };
+            match load_model(&id, &device).await {
+                Ok(model) => {
+                    engine.set_value(Some(Engine { device, model }));
+                    error.set(None);
+                    classify();
+                }
+                Err(e) => error.set(Some(e)),
+            }
+            loading.set(false);
+        });
+    };
+
+    spawn_local(async move {
+        let (device, kind, note) = backend::start(BackendKind::WebGpu).await;
+        backend_kind.set(Some(kind));
+        backend_note.set(note);
+        match load_model(&model_id.get_untracked(), &device).await {
+            Ok(model) => engine.set_value(Some(Engine { device, model })),
+            Err(e) => error.set(Some(e)),
+        }
+        loading.set(false);
+    });
+
+    let on_input = Callback::new(move |pixels: Option<Vec<f32>>| {
+        input.set_value(pixels);
+        classify();
+    });
+    let ready = move || !loading.get() && backend_kind.get().is_some() && engine.with_value(Option::is_some);
+
+    view! {
+        <header class="masthead">
+            <h1>"advlab"</h1>
+            <p class="tagline">"Draw a digit, watch an MNIST classifier read it — running in your browser."</p>
+        </header>
+        <main class="lab">
+            <Show when=move || error.get().is_some()>
+                <div class="error" role="alert" data-testid="error">{move || error.get().unwrap_or_default()}</div>
+            </Show>
+            <section class="panel controls">
+                <label>
+                    "Model "
+                    <select
+                        data-testid="model-select"
+                        prop:value=move || model_id.get()
+                        on:change=move |ev| select_model(event_target_value(&ev))
+                    >
+                        {super::PRETRAINED.iter().map(|id| view! { <option value=*id>{*id}</option> }).collect_view()}
+                    </select>
+                </label>
+                <span class="backend">
+                    "Backend: "
+                    <strong data-testid="backend">{move || backend_kind.get().map(BackendKind::name).unwrap_or("starting…")}</strong>
+                    {move || backend_note.get().map(|n| view! { <small class="note">" (" {n} ", using the CPU)"</small> })}
+                </span>
+                <Show when=ready fallback=|| view! { <span class="status">"Loading…"</span> }>
+                    <span class="status" data-testid="ready">"Ready"</span>
+                </Show>
+            </section>
+            <section class="panel draw">
+                <h2>"Draw a digit"</h2>
+                <p class="help">"Draw with a mouse, finger or pen. The drawing is cropped, scaled to 20×20 and centred by its centre of mass in 28×28 pixels, as MNIST's digits were; the small image is what the model sees."</p>
+                <DrawCanvas on_input=on_input />
+            </section>
+            <section class="panel predict">
+                <h2>"Prediction"</h2>
+                <p class="help">"The model's probability for each digit, updated while you draw."</p>
+                <Probabilities probs=probs />
+            </section>
+        </main>
+    }
+}
