@@ -92,11 +92,11 @@ pub fn DrawCanvas(on_input: Callback<Option<Vec<f32>>>) -> impl IntoView {
     };
 
     view! {
-        <div class="drawing">
+        <div class="canvas-pair">
             <canvas
                 node_ref=surface
                 data-testid="draw-canvas"
-                class="draw-canvas"
+                class="digit-canvas"
                 width=SIDE
                 height=SIDE
                 aria-label="Drawing surface: draw a digit"
@@ -119,8 +119,11 @@ pub fn DrawCanvas(on_input: Callback<Option<Vec<f32>>>) -> impl IntoView {
                 on:pointerup=move |_| last.set_value(None)
                 on:pointercancel=move |_| last.set_value(None)
             ></canvas>
-            <div class="drawing-side">
-                <canvas node_ref=small class="input-preview" width="28" height="28" aria-label="The 28×28 model input"></canvas>
+            <div class="stack">
+                <figure>
+                    <canvas node_ref=small class="digit-canvas" style="max-width: 112px" width="28" height="28" aria-label="The 28×28 model input"></canvas>
+                    <figcaption>"Model input, 28×28"</figcaption>
+                </figure>
                 <button
                     type="button"
                     data-testid="clear-drawing"

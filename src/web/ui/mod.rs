@@ -98,44 +98,50 @@ pub fn App() -> impl IntoView {
     let ready = move || !loading.get() && backend_kind.get().is_some() && engine.with_value(Option::is_some);
 
     view! {
-        <header class="masthead">
+        <header class="app-header">
             <h1>"advlab"</h1>
-            <p class="tagline">"Draw a digit, watch an MNIST classifier read it — running in your browser."</p>
-        </header>
-        <main class="lab">
-            <Show when=move || error.get().is_some()>
-                <div class="error" role="alert" data-testid="error">{move || error.get().unwrap_or_default()}</div>
+            <span class="muted small">"Adversarial MNIST lab, running in your browser"</span>
+            <span class="spacer"></span>
+            <label class="field">
+                "Model"
+                <select
+                    data-testid="model-select"
+                    prop:value=move || model_id.get()
+                    on:change=move |ev| select_model(event_target_value(&ev))
+                >
+                    {super::PRETRAINED.iter().map(|id| view! { <option value=*id>{*id}</option> }).collect_view()}
+                </select>
+            </label>
+            <span
+                class=move || match backend_kind.get() {
+                    Some(BackendKind::WebGpu) => "badge badge-gpu",
+                    _ => "badge badge-cpu",
+                }
+                title=move || backend_note.get().map(|n| format!("{n}; running on the CPU")).unwrap_or_default()
+            >
+                <span data-testid="backend">{move || backend_kind.get().map(BackendKind::name).unwrap_or("starting…")}</span>
+            </span>
+            <Show when=ready fallback=|| view! { <span class="muted small">"Loading…"</span> }>
+                <span class="muted small" data-testid="ready">"Ready"</span>
             </Show>
-            <section class="panel controls">
-                <label>
-                    "Model "
-                    <select
-                        data-testid="model-select"
-                        prop:value=move || model_id.get()
-                        on:change=move |ev| select_model(event_target_value(&ev))
-                    >
-                        {super::PRETRAINED.iter().map(|id| view! { <option value=*id>{*id}</option> }).collect_view()}
-                    </select>
-                </label>
-                <span class="backend">
-                    "Backend: "
-                    <strong data-testid="backend">{move || backend_kind.get().map(BackendKind::name).unwrap_or("starting…")}</strong>
-                    {move || backend_note.get().map(|n| view! { <small class="note">" (" {n} ", using the CPU)"</small> })}
-                </span>
-                <Show when=ready fallback=|| view! { <span class="status">"Loading…"</span> }>
-                    <span class="status" data-testid="ready">"Ready"</span>
-                </Show>
-            </section>
-            <section class="panel draw">
-                <h2>"Draw a digit"</h2>
-                <p class="help">"Draw with a mouse, finger or pen. The drawing is cropped, scaled to 20×20 and centred by its centre of mass in 28×28 pixels, as MNIST's digits were; the small image is what the model sees."</p>
-                <DrawCanvas on_input=on_input />
-            </section>
-            <section class="panel predict">
-                <h2>"Prediction"</h2>
-                <p class="help">"The model's probability for each digit, updated while you draw."</p>
-                <Probabilities probs=probs />
-            </section>
+        </header>
+        <main class="app-main">
+            <Show when=move || error.get().is_some()>
+                <div class="alert alert-error" role="alert" data-testid="error">{move || error.get().unwrap_or_default()}</div>
+            </Show>
+            {move || backend_note.get().map(|n| view! { <div class="alert alert-info small">{n} ": running on burn's CPU backend (WebAssembly) instead."</div> })}
+            <div class="grid">
+                <section class="card">
+                    <h2 class="card-title">"Draw a digit"</h2>
+                    <p class="muted small">"Draw with a mouse, finger or pen. Like MNIST's digits, the drawing is cropped, scaled to 20×20 and centred by its centre of mass in 28×28 pixels; the small image is what the model sees."</p>
+                    <DrawCanvas on_input=on_input />
+                </section>
+                <section class="card">
+                    <h2 class="card-title">"Prediction"</h2>
+                    <p class="muted small">"The model's probability for each digit, updated on every stroke."</p>
+                    <Probabilities probs=probs />
+                </section>
+            </div>
         </main>
     }
 }

@@ -11,27 +11,32 @@ fn best(p: &[f32]) -> (usize, f32) {
 #[component]
 pub fn Probabilities(probs: RwSignal<Option<Vec<f32>>>) -> impl IntoView {
     let value = move |k: usize| probs.with(|p| p.as_ref().map_or(0.0, |p| p[k]));
+    let top = move || probs.with(|p| p.as_deref().map(|p| best(p).0));
     view! {
-        <Show when=move || probs.with(Option::is_some) fallback=|| view! { <p class="placeholder">"Draw a digit to see the prediction."</p> }>
+        <Show when=move || probs.with(Option::is_some) fallback=|| view! { <p class="muted">"Draw a digit to see the prediction."</p> }>
             {move || {
                 let (digit, confidence) = probs.with(|p| best(p.as_deref().unwrap_or(&[0.0; 10])));
                 view! {
                     <p class="prediction">
-                        "Predicted "
-                        <strong data-testid="prediction" data-confidence=confidence.to_string()>{digit}</strong>
-                        {format!(" ({:.1}%)", confidence * 100.0)}
+                        <span data-testid="prediction" data-confidence=confidence.to_string()>{digit}</span>
+                        <span class="prediction-conf">{format!("{:.1}% confident", confidence * 100.0)}</span>
                     </p>
                 }
             }}
         </Show>
-        <ol class="bars">
+        <ol class="probs" aria-label="Class probabilities">
             {(0..10)
                 .map(|k| {
                     view! {
-                        <li data-testid=format!("prob-{k}") data-value=move || value(k).to_string()>
-                            <span class="digit">{k}</span>
-                            <span class="bar"><span class="fill" style:width=move || format!("{:.1}%", value(k) * 100.0)></span></span>
-                            <span class="pct">{move || format!("{:.1}%", value(k) * 100.0)}</span>
+                        <li
+                            class=move || if top() == Some(k) { "prob top" } else { "prob" }
+                            style=move || format!("--p: {}", value(k))
+                            data-testid=format!("prob-{k}")
+                            data-value=move || value(k).to_string()
+                        >
+                            <span>{k}</span>
+                            <span class="bar"></span>
+                            <span>{move || format!("{:.1}%", value(k) * 100.0)}</span>
                         </li>
                     }
                 })
