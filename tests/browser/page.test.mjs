@@ -81,6 +81,34 @@ for (const v of h.variants()) {
       });
     });
 
+    test('every pretrained model reads a drawn 1 as a 1', { timeout: READY_MS + 4 * PREDICTION_MS + 30_000 }, async (t) => {
+      await s.check(async () => {
+        await s.ready();
+        if ((await h.countTestId(s.page, 'prediction')) === 0) {
+          await h.drawOne(s.page);
+          await h.waitForTestId(s.page, 'prediction', PREDICTION_MS);
+        }
+        const ids = await s.page.$$eval(`${h.byTestId('model-select')} option`, (os) => os.map((o) => o.value));
+        assert.deepEqual(ids, ['mlp-standard', 'mlp-robust', 'cnn-standard', 'cnn-robust']);
+        for (const id of ids) {
+          const before = await h.readPrediction(s.page);
+          await s.page.selectOption(h.byTestId('model-select'), id);
+          // Wait for this model's probabilities (they differ from the previous model's).
+          const deadline = Date.now() + PREDICTION_MS;
+          let r = before;
+          while (Date.now() < deadline) {
+            r = await h.readPrediction(s.page);
+            if (r.probs.some((p, k) => Math.abs(p - before.probs[k]) > 1e-7) || id === ids[0]) break;
+            await h.sleep(200);
+          }
+          t.diagnostic(`${id}: ${JSON.stringify(r.prediction)}`);
+          assert.equal(await h.countTestId(s.page, 'error'), 0, `${id}: ${await h.textOfTestId(s.page, 'error')}`);
+          assert.equal(r.prediction?.text, '1', `${id} reads the drawn 1 as ${r.prediction?.text}`);
+          assert.ok(Math.abs(r.probs.reduce((a, b) => a + b, 0) - 1) < TOLERANCE);
+        }
+      });
+    });
+
     test('no request from the page leaves the local server', { timeout: READY_MS + 30_000 }, async (t) => {
       await s.check(async () => {
         await s.ready().catch(() => {}); // judge whatever the page asked for, ready or not
