@@ -137,29 +137,29 @@ struct Entry {
     values: Vec<f32>,
 }
 
-async fn linear_entries(prefix: &str, layer: &Linear, out: &mut Vec<Entry>) -> Result<(), ReadError> {
-    // burn stores a linear weight as [in, out]; PyTorch as [out, in].
-    let weight = layer.weight.val().transpose();
+/// Appends `{prefix}.weight` (already in PyTorch layout) and `{prefix}.bias`.
+async fn layer_entries<const D: usize>(
+    prefix: &str,
+    weight: Tensor<D>,
+    bias: Option<Tensor<1>>,
+    out: &mut Vec<Entry>,
+) -> Result<(), ReadError> {
     let shape = weight.dims().to_vec();
     out.push(Entry { name: format!("{prefix}.weight"), shape, values: readback::floats(weight).await? });
-    if let Some(bias) = &layer.bias {
-        let bias = bias.val();
+    if let Some(bias) = bias {
         let shape = bias.dims().to_vec();
         out.push(Entry { name: format!("{prefix}.bias"), shape, values: readback::floats(bias).await? });
     }
     Ok(())
 }
 
+async fn linear_entries(prefix: &str, layer: &Linear, out: &mut Vec<Entry>) -> Result<(), ReadError> {
+    // burn stores a linear weight as [in, out]; PyTorch as [out, in].
+    layer_entries(prefix, layer.weight.val().transpose(), layer.bias.as_ref().map(|b| b.val()), out).await
+}
+
 async fn conv_entries(prefix: &str, layer: &Conv2d, out: &mut Vec<Entry>) -> Result<(), ReadError> {
-    let weight = layer.weight.val();
-    let shape = weight.dims().to_vec();
-    out.push(Entry { name: format!("{prefix}.weight"), shape, values: readback::floats(weight).await? });
-    if let Some(bias) = &layer.bias {
-        let bias = bias.val();
-        let shape = bias.dims().to_vec();
-        out.push(Entry { name: format!("{prefix}.bias"), shape, values: readback::floats(bias).await? });
-    }
-    Ok(())
+    layer_entries(prefix, layer.weight.val(), layer.bias.as_ref().map(|b| b.val()), out).await
 }
 
 /// Serialises `model` with `metadata` into the bytes of a safetensors file.
