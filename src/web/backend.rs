@@ -26,10 +26,13 @@ impl BackendKind {
     }
 }
 
-/// Whether `navigator.gpu.requestAdapter()` yields an adapter.
+/// Whether `navigator.gpu.requestAdapter()` yields an adapter (in a page or a worker).
 async fn webgpu_adapter() -> bool {
-    let Some(window) = web_sys::window() else { return false };
-    let gpu = js_sys::Reflect::get(&window.navigator(), &JsValue::from_str("gpu")).unwrap_or(JsValue::UNDEFINED);
+    let navigator = js_sys::Reflect::get(&js_sys::global(), &JsValue::from_str("navigator")).unwrap_or(JsValue::UNDEFINED);
+    if navigator.is_undefined() {
+        return false;
+    }
+    let gpu = js_sys::Reflect::get(&navigator, &JsValue::from_str("gpu")).unwrap_or(JsValue::UNDEFINED);
     if gpu.is_undefined() || gpu.is_null() {
         return false;
     }

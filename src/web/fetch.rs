@@ -3,10 +3,15 @@
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 
-/// The bytes at `url` (relative to the page), or a message naming the URL and the problem.
+/// The bytes at `url` (relative to the page, or absolute from a worker), or a message naming the
+/// URL and the problem.
 pub async fn bytes(url: &str) -> Result<Vec<u8>, String> {
-    let window = web_sys::window().ok_or("no window")?;
-    let response = JsFuture::from(window.fetch_with_str(url)).await.map_err(|e| format!("cannot fetch {url}: {e:?}"))?;
+    let promise = if let Some(window) = web_sys::window() {
+        window.fetch_with_str(url)
+    } else {
+        js_sys::global().unchecked_into::<web_sys::WorkerGlobalScope>().fetch_with_str(url)
+    };
+    let response = JsFuture::from(promise).await.map_err(|e| format!("cannot fetch {url}: {e:?}"))?;
     let response: web_sys::Response = response.dyn_into().map_err(|_| format!("{url}: not a response"))?;
     if !response.ok() {
         return Err(format!("cannot fetch {url}: HTTP {}", response.status()));

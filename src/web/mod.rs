@@ -3,7 +3,9 @@
 
 pub mod backend;
 pub mod fetch;
+pub mod protocol;
 pub mod ui;
+pub mod worker;
 
 /// The pretrained models shipped in `models/` (ids are file stems and `model-select` values).
 pub const PRETRAINED: [&str; 4] = ["mlp-standard", "mlp-robust", "cnn-standard", "cnn-robust"];

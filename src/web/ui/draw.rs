@@ -2,19 +2,16 @@
 
 use leptos::html::Canvas;
 use leptos::prelude::*;
-use wasm_bindgen::{Clamped, JsCast};
-use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement, ImageData, PointerEvent};
+use web_sys::{HtmlCanvasElement, PointerEvent};
 
+use super::picture::{context, paint};
 use crate::data::canvas::to_mnist;
+use crate::render;
 
 /// Side of the drawing surface in canvas pixels.
 const SIDE: u32 = 280;
 /// Pen width in canvas pixels (about two MNIST pixels).
 const PEN: f64 = 20.0;
-
-fn context(canvas: &HtmlCanvasElement) -> Option<CanvasRenderingContext2d> {
-    canvas.get_context("2d").ok().flatten()?.dyn_into().ok()
-}
 
 fn clear(canvas: &HtmlCanvasElement) {
     if let Some(ctx) = context(canvas) {
@@ -39,21 +36,9 @@ fn input(canvas: &HtmlCanvasElement) -> Option<Vec<f32>> {
     to_mnist(&ink, SIDE as usize, SIDE as usize)
 }
 
-/// Shows a 28×28 input on the small preview canvas.
+/// Shows a 28×28 input (black when blank) on the small preview canvas.
 fn preview(canvas: &HtmlCanvasElement, pixels: Option<&[f32]>) {
-    let Some(ctx) = context(canvas) else { return };
-    let mut rgba = vec![0u8; 28 * 28 * 4];
-    if let Some(pixels) = pixels {
-        for (i, p) in pixels.iter().enumerate() {
-            let v = (p.clamp(0.0, 1.0) * 255.0) as u8;
-            rgba[i * 4..i * 4 + 4].copy_from_slice(&[v, v, v, 255]);
-        }
-    } else {
-        rgba.chunks_exact_mut(4).for_each(|px| px[3] = 255);
-    }
-    if let Ok(image) = ImageData::new_with_u8_clamped_array_and_sh(Clamped(&rgba), 28, 28) {
-        let _ = ctx.put_image_data(&image, 0.0, 0.0);
-    }
+    paint(canvas, &render::grayscale(pixels.unwrap_or(&[0.0; crate::data::PIXELS]), 28));
 }
 
 /// The drawing surface (`draw-canvas`), its clear button (`clear-drawing`) and the preview of

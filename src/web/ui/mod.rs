@@ -1,6 +1,8 @@
 //! The page's components, one per part of the screen.
 
+mod attack;
 mod draw;
+mod picture;
 mod probabilities;
 
 use burn::tensor::Device;
@@ -12,6 +14,7 @@ use crate::data::images_tensor;
 use crate::model::Classifier;
 use crate::model::weights;
 use crate::readback;
+use attack::AttackPanel;
 use draw::DrawCanvas;
 use probabilities::Probabilities;
 
@@ -38,13 +41,13 @@ pub fn App() -> impl IntoView {
     let error = RwSignal::new(None::<String>);
     let model_id = RwSignal::new(super::PRETRAINED[0].to_string());
     let loading = RwSignal::new(true);
-    let input = StoredValue::new_local(None::<Vec<f32>>);
+    let input = RwSignal::new(None::<Vec<f32>>);
     let probs = RwSignal::new(None::<Vec<f32>>);
     let generation = StoredValue::new(0u64);
 
     // Classifies the current input; results of superseded requests are dropped.
     let classify = move || {
-        let Some(pixels) = input.get_value() else {
+        let Some(pixels) = input.get_untracked() else {
             probs.set(None);
             return;
         };
@@ -92,9 +95,21 @@ pub fn App() -> impl IntoView {
     });
 
     let on_input = Callback::new(move |pixels: Option<Vec<f32>>| {
-        input.set_value(pixels);
+        input.set(pixels);
         classify();
     });
+    let predicted = Signal::derive(move || {
+        probs.with(|p| p.as_ref().map(|p| p.iter().enumerate().fold(0, |b, (i, v)| if *v > p[b] { i } else { b })))
+    });
+    let model_url = Signal::derive(move || {
+        let relative = format!("models/{}.safetensors", model_id.get());
+        web_sys::window()
+            .and_then(|w| w.document())
+            .and_then(|d| d.base_uri().ok().flatten())
+            .and_then(|base| web_sys::Url::new_with_base(&relative, &base).ok())
+            .map_or(relative, |u| u.href())
+    });
+    let backend_name = Signal::derive(move || backend_kind.get().map(BackendKind::name));
     let ready = move || !loading.get() && backend_kind.get().is_some() && engine.with_value(Option::is_some);
 
     view! {
@@ -142,6 +157,7 @@ pub fn App() -> impl IntoView {
                     <Probabilities probs=probs />
                 </section>
             </div>
+            <AttackPanel input=input.into() label=predicted model_url=model_url backend=backend_name />
         </main>
     }
 }

@@ -1,0 +1,71 @@
+//! The one door between the page and its Web Worker: requests and responses, sent as JSON text
+//! through `postMessage`.
+
+use serde::{Deserialize, Serialize};
+
+use crate::attack::AttackConfig;
+
+/// What the page asks the worker to do.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub enum Request {
+    /// Start the backend (`webgpu` or `cpu`) and load the weights at `url` (absolute).
+    Load {
+        /// Preferred backend name.
+        backend: String,
+        /// Absolute URL of a weights file.
+        url: String,
+    },
+    /// Attack one 28×28 image (pixels in `[0,1]`) whose true class is `label`.
+    Attack {
+        /// Request number; the answer carries it back.
+        id: u64,
+        /// The attack and its parameters.
+        config: AttackConfig,
+        /// 784 pixels in `[0,1]`.
+        image: Vec<f32>,
+        /// The class the attack moves away from (the label, or the prediction for a drawing).
+        label: usize,
+    },
+}
+
+/// What the worker answers.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub enum Response {
+    /// The worker's wasm is running and listening (sent once, first).
+    Started,
+    /// A `Load` finished.
+    Loaded {
+        /// The backend the worker runs on.
+        backend: String,
+    },
+    /// An attack finished.
+    Attacked {
+        /// The request number.
+        id: u64,
+        /// 784 pixels of the adversarial image.
+        adversarial: Vec<f32>,
+        /// Class probabilities of the adversarial image.
+        probabilities: Vec<f32>,
+    },
+    /// A request failed; `id` is the attack's request number, if it was one.
+    Failed {
+        /// The failed attack's request number.
+        id: Option<u64>,
+        /// What went wrong.
+        message: String,
+    },
+}
+
+impl Request {
+    /// As JSON text.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).expect("requests serialise")
+    }
+}
+
+impl Response {
+    /// As JSON text.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).expect("responses serialise")
+    }
+}

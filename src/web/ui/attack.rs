@@ -1,0 +1,277 @@
+//! The attack panel: parameters, the Web Worker that runs the attack, and original |
+//! perturbation | adversarial side by side with predictions and norms.
+
+use leptos::html::Canvas;
+use leptos::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen::prelude::*;
+
+use super::picture::paint;
+use crate::attack::{AttackConfig, AttackMethod};
+use crate::render;
+use crate::web::protocol::{Request, Response};
+
+/// A finished attack, as shown.
+#[derive(Clone, Debug, PartialEq)]
+struct Outcome {
+    original: Vec<f32>,
+    adversarial: Vec<f32>,
+    probabilities: Vec<f32>,
+    label: usize,
+    config: AttackConfig,
+}
+
+impl Outcome {
+    fn delta(&self) -> Vec<f32> {
+        self.adversarial.iter().zip(&self.original).map(|(a, o)| a - o).collect()
+    }
+}
+
+/// Index and value of the largest probability.
+fn best(p: &[f32]) -> (usize, f32) {
+    p.iter().copied().enumerate().fold((0, f32::MIN), |b, (i, v)| if v > b.1 { (i, v) } else { b })
+}
+
+/// The worker: started once; requests go out as JSON text, answers come back through `on_response`.
+#[derive(Clone)]
+struct WorkerHandle(JsValue);
+
+impl WorkerHandle {
+    /// Starts `worker.js` (trunk's worker build, next to the page) through a small loader.
+    fn start(on_response: impl Fn(Response) + 'static) -> Result<Self, String> {
+        let document = web_sys::window().and_then(|w| w.document()).ok_or("no document")?;
+        let base = document.base_uri().ok().flatten().ok_or("no base URL")?;
+        let url = |file: &str| web_sys::Url::new_with_base(file, &base).map(|u| u.href());
+        let (script, wasm) = (url("worker.js").map_err(|e| format!("{e:?}"))?, url("worker_bg.wasm").map_err(|e| format!("{e:?}"))?);
+        let loader = format!("importScripts({script:?}); wasm_bindgen({wasm:?});");
+        let parts = js_sys::Array::of1(&JsValue::from_str(&loader));
+        let blob = web_sys::Blob::new_with_str_sequence(&parts).map_err(|e| format!("{e:?}"))?;
+        let blob_url = web_sys::Url::create_object_url_with_blob(&blob).map_err(|e| format!("{e:?}"))?;
+        let constructor: js_sys::Function = js_sys::Reflect::get(&js_sys::global(), &JsValue::from_str("Worker"))
+            .ok()
+            .and_then(|c| c.dyn_into().ok())
+            .ok_or("this browser has no Web Workers")?;
+        let worker = js_sys::Reflect::construct(&constructor, &js_sys::Array::of1(&JsValue::from_str(&blob_url)))
+            .map_err(|e| format!("cannot start the worker: {e:?}"))?;
+        let onmessage = Closure::<dyn Fn(web_sys::MessageEvent)>::new(move |event: web_sys::MessageEvent| {
+            let text = event.data().as_string().unwrap_or_default();
+            match serde_json::from_str::<Response>(&text) {
+                Ok(response) => on_response(response),
+                Err(e) => on_response(Response::Failed { id: None, message: format!("bad answer from the worker: {e}") }),
+            }
+        });
+        js_sys::Reflect::set(&worker, &JsValue::from_str("onmessage"), onmessage.as_ref()).map_err(|e| format!("{e:?}"))?;
+        onmessage.forget();
+        Ok(WorkerHandle(worker))
+    }
+
+    fn send(&self, request: &Request) {
+        if let Ok(post) = js_sys::Reflect::get(&self.0, &JsValue::from_str("postMessage")) {
+            if let Ok(post) = post.dyn_into::<js_sys::Function>() {
+                let _ = post.call1(&self.0, &JsValue::from_str(&request.to_json()));
+            }
+        }
+    }
+}
+
+/// A 28×28 picture canvas, repainted whenever `picture` changes.
+#[component]
+fn PictureCanvas(picture: Signal<Option<render::Picture>>, label: &'static str) -> impl IntoView {
+    let canvas: NodeRef<Canvas> = NodeRef::new();
+    Effect::new(move |_| {
+        if let (Some(c), Some(p)) = (canvas.get(), picture.get()) {
+            paint(&c, &p);
+        }
+    });
+    view! {
+        <figure>
+            <canvas node_ref=canvas class="digit-canvas" width="28" height="28" aria-label=label></canvas>
+            <figcaption>{label}</figcaption>
+        </figure>
+    }
+}
+
+/// The attack panel. `input` is the image to attack (the drawing); `label` the class to move
+/// away from (the model's prediction of it); `model_url` the weights the worker loads.
+#[component]
+pub fn AttackPanel(input: Signal<Option<Vec<f32>>>, label: Signal<Option<usize>>, model_url: Signal<String>, backend: Signal<Option<&'static str>>) -> impl IntoView {
+    let method = RwSignal::new(AttackMethod::Fgsm);
+    let epsilon = RwSignal::new(0.3f32);
+    let steps = RwSignal::new(40usize);
+    let step_size = RwSignal::new(0.01f32);
+    let target = RwSignal::new(None::<usize>);
+    let outcome = RwSignal::new(None::<Outcome>);
+    let running = RwSignal::new(false);
+    let worker_started = RwSignal::new(false);
+    let worker_ready = RwSignal::new(false);
+    let problem = RwSignal::new(None::<String>);
+    let next_id = StoredValue::new(0u64);
+    let pending = StoredValue::new(None::<(u64, Vec<f32>, usize, AttackConfig)>);
+
+    let on_response = move |response: Response| match response {
+        // Messages sent before this are lost: the worker listens only once its wasm runs.
+        Response::Started => worker_started.set(true),
+        Response::Loaded { .. } => worker_ready.set(true),
+        Response::Attacked { id, adversarial, probabilities } => {
+            if let Some((pid, original, label, config)) = pending.get_value() {
+                if pid == id {
+                    outcome.set(Some(Outcome { original, adversarial, probabilities, label, config }));
+                    running.set(false);
+                    problem.set(None);
+                }
+            }
+        }
+        Response::Failed { message, .. } => {
+            running.set(false);
+            problem.set(Some(message));
+        }
+    };
+    let worker = StoredValue::new_local(None::<WorkerHandle>);
+    match WorkerHandle::start(on_response) {
+        Ok(handle) => worker.set_value(Some(handle)),
+        Err(e) => problem.set(Some(e)),
+    }
+    // The worker loads the page's model (and starts the page's backend) whenever they change.
+    Effect::new(move |_| {
+        let url = model_url.get();
+        if let (Some(backend), true) = (backend.get(), worker_started.get()) {
+            worker_ready.set(false);
+            worker.with_value(|w| {
+                if let Some(w) = w {
+                    w.send(&Request::Load { backend: backend.to_string(), url });
+                }
+            });
+        }
+    });
+
+    let config = move || {
+        AttackConfig::new(method.get())
+            .with_epsilon(epsilon.get())
+            .with_steps(steps.get())
+            .with_step_size(step_size.get())
+            .with_target(target.get().filter(|_| method.get().supports_target()))
+    };
+    let run = move || {
+        let (Some(image), Some(label)) = (input.get_untracked(), label.get_untracked()) else {
+            problem.set(Some("draw a digit first".into()));
+            return;
+        };
+        let config = untrack(config);
+        if let Err(e) = config.validate() {
+            problem.set(Some(e.to_string()));
+            return;
+        }
+        next_id.update_value(|i| *i += 1);
+        let id = next_id.get_value();
+        pending.set_value(Some((id, image.clone(), label, config.clone())));
+        running.set(true);
+        worker.with_value(|w| {
+            if let Some(w) = w {
+                w.send(&Request::Attack { id, config, image, label });
+            }
+        });
+    };
+    // Live mode: once an attack has run, changing ε re-runs it.
+    Effect::new(move |previous: Option<f32>| {
+        let eps = epsilon.get();
+        if previous.is_some_and(|p| p != eps) && outcome.with_untracked(Option::is_some) {
+            run();
+        }
+        eps
+    });
+
+    let original = Signal::derive(move || outcome.with(|o| o.as_ref().map(|o| render::grayscale(&o.original, 28))));
+    let adversarial = Signal::derive(move || outcome.with(|o| o.as_ref().map(|o| render::grayscale(&o.adversarial, 28))));
+    let perturbation = Signal::derive(move || outcome.with(|o| o.as_ref().map(|o| render::diverging(&o.delta(), 28, None).0)));
+    let norms = move || {
+        outcome.with(|o| {
+            o.as_ref().map(|o| {
+                let d = o.delta();
+                let linf = d.iter().fold(0.0f32, |m, v| m.max(v.abs()));
+                let l2 = d.iter().map(|v| v * v).sum::<f32>().sqrt();
+                let l0 = d.iter().filter(|v| v.abs() > 1e-6).count();
+                (linf, l2, l0)
+            })
+        })
+    };
+    let is_l2 = move || method.get().norm() == crate::attack::Norm::L2;
+
+    view! {
+        <section class="card">
+            <h2 class="card-title">"Attack"</h2>
+            <p class="muted small">"The attack searches a perturbation within ε (L∞: the largest change of any pixel; L2: the length of the whole change) that makes the model misread your digit. It runs in a Web Worker, so drawing never stalls."</p>
+            <div class="toolbar">
+                <label class="field">
+                    "Attack"
+                    <select data-testid="attack-select" on:change=move |ev| {
+                        if let Ok(m) = event_target_value(&ev).parse::<AttackMethod>() {
+                            method.set(m);
+                            let max = if m.norm() == crate::attack::Norm::L2 { 3.0 } else { 0.3 };
+                            if epsilon.get_untracked() > max {
+                                epsilon.set(max);
+                            }
+                        }
+                    }>
+                        {AttackMethod::ALL.iter().map(|m| view! { <option value=m.name()>{m.name()}</option> }).collect_view()}
+                    </select>
+                </label>
+                <label class="field">
+                    {move || if is_l2() { "ε (L2)" } else { "ε (L∞)" }}
+                    <input data-testid="eps-input" type="number" min="0" step="0.01" max=move || { if is_l2() { "10" } else { "1" } }
+                        prop:value=move || epsilon.get().to_string()
+                        on:input=move |ev| { if let Ok(v) = event_target_value(&ev).parse::<f32>() { epsilon.set(v); } } />
+                </label>
+                <label class="field">
+                    "Steps"
+                    <input type="number" min="1" max="1000" prop:value=move || steps.get().to_string()
+                        on:change=move |ev| { if let Ok(v) = event_target_value(&ev).parse::<usize>() { steps.set(v); } } />
+                </label>
+                <label class="field">
+                    "Step size"
+                    <input type="number" min="0.001" step="0.005" prop:value=move || step_size.get().to_string()
+                        on:change=move |ev| { if let Ok(v) = event_target_value(&ev).parse::<f32>() { step_size.set(v); } } />
+                </label>
+                <label class="field">
+                    "Target"
+                    <select prop:disabled=move || !method.get().supports_target() on:change=move |ev| target.set(event_target_value(&ev).parse::<usize>().ok())>
+                        <option value="">"none"</option>
+                        {(0..10).map(|k| view! { <option value=k.to_string()>{k}</option> }).collect_view()}
+                    </select>
+                </label>
+                <button class="primary" data-testid="attack-run" aria-busy=move || running.get().to_string()
+                    prop:disabled=move || !worker_ready.get() || input.with(Option::is_none)
+                    on:click=move |_| run()>
+                    {move || if running.get() { "Attacking…" } else { "Run attack" }}
+                </button>
+            </div>
+            {move || problem.get().map(|p| view! { <div class="alert alert-warn small" role="status">{p}</div> })}
+            <Show when=move || outcome.with(Option::is_some) fallback=|| view! { <p class="muted small">"Draw a digit, then run the attack."</p> }>
+                <div class="canvas-pair">
+                    <PictureCanvas picture=original label="Original" />
+                    <PictureCanvas picture=perturbation label="Perturbation (red +, blue −)" />
+                    <PictureCanvas picture=adversarial label="Adversarial" />
+                </div>
+                {move || {
+                    outcome.get().map(|o| {
+                        let (digit, confidence) = best(&o.probabilities);
+                        let (linf, l2, l0) = norms().unwrap_or_default();
+                        let flipped = if o.config.target.is_some() { Some(digit) == o.config.target } else { digit != o.label };
+                        view! {
+                            <p class="prediction">
+                                <span class="muted">{format!("{} → ", o.label)}</span>
+                                <span data-testid="adv-prediction" data-confidence=confidence.to_string()>{digit}</span>
+                                <span class="prediction-conf">{format!("{:.1}% confident — {}", confidence * 100.0, if flipped { "the attack succeeded" } else { "the model held" })}</span>
+                            </p>
+                            <div class="row small">
+                                <span class="metric">"L∞ " <span class="metric-value" data-testid="perturbation-linf" data-value=linf.to_string()>{format!("{linf:.4}")}</span></span>
+                                <span class="metric">"L2 " <span class="metric-value" data-testid="perturbation-l2" data-value=l2.to_string()>{format!("{l2:.4}")}</span></span>
+                                <span class="metric">"L0 " <span class="metric-value" data-testid="perturbation-l0" data-value=l0.to_string()>{l0}</span></span>
+                                <span class="muted">{format!("colour scale ±{linf:.3}")}</span>
+                            </div>
+                        }
+                    })
+                }}
+            </Show>
+        </section>
+    }
+}

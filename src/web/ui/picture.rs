@@ -1,0 +1,20 @@
+//! Painting the core's pictures onto canvases.
+
+use wasm_bindgen::{Clamped, JsCast};
+use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement, ImageData};
+
+use crate::render::Picture;
+
+/// The canvas's 2D context.
+pub fn context(canvas: &HtmlCanvasElement) -> Option<CanvasRenderingContext2d> {
+    canvas.get_context("2d").ok().flatten()?.dyn_into().ok()
+}
+
+/// Paints `picture` at the canvas's top-left corner, one canvas pixel per picture pixel.
+pub fn paint(canvas: &HtmlCanvasElement, picture: &Picture) {
+    let Some(ctx) = context(canvas) else { return };
+    let rgba: Vec<u8> = picture.rgb.chunks_exact(3).flat_map(|p| [p[0], p[1], p[2], 255]).collect();
+    if let Ok(image) = ImageData::new_with_u8_clamped_array_and_sh(Clamped(&rgba), picture.width as u32, picture.height as u32) {
+        let _ = ctx.put_image_data(&image, 0.0, 0.0);
+    }
+}
