@@ -109,6 +109,31 @@ for (const v of h.variants()) {
       });
     });
 
+    test('FGSM at ε=0.3 flips cnn-standard on a drawn 1, within the ε-ball, in the worker', { timeout: READY_MS + 4 * PREDICTION_MS }, async (t) => {
+      await s.check(async () => {
+        await s.ready();
+        await s.page.selectOption(h.byTestId('model-select'), 'cnn-standard');
+        await h.waitForTestId(s.page, 'draw-canvas');
+        await s.page.click(h.byTestId('clear-drawing'));
+        await h.drawOne(s.page);
+        await h.waitForTestId(s.page, 'prediction', PREDICTION_MS);
+        await s.page.selectOption(h.byTestId('attack-select'), 'fgsm');
+        await s.page.fill(h.byTestId('eps-input'), '0.3');
+        const run = s.page.locator(h.byTestId('attack-run'));
+        await run.click({ timeout: PREDICTION_MS }); // enabled once the worker has loaded the model
+        const adv = await h.waitForTestId(s.page, 'adv-prediction', 2 * PREDICTION_MS);
+        const clean = await h.textOfTestId(s.page, 'prediction');
+        const flipped = (await adv.textContent()).trim();
+        const linf = Number(await s.page.getAttribute(h.byTestId('perturbation-linf'), 'data-value'));
+        const l2 = Number(await s.page.getAttribute(h.byTestId('perturbation-l2'), 'data-value'));
+        t.diagnostic(`clean ${clean} → adversarial ${flipped}, L∞ ${linf}, L2 ${l2}`);
+        assert.equal(clean, '1');
+        assert.notEqual(flipped, clean, 'FGSM ε=0.3 flips the standard CNN');
+        assert.ok(linf <= 0.3 + 1e-6 && linf > 0.29, `L∞ ${linf} is ε`);
+        assert.ok(l2 > 0, 'L2 is reported');
+      });
+    });
+
     test('no request from the page leaves the local server', { timeout: READY_MS + 30_000 }, async (t) => {
       await s.check(async () => {
         await s.ready().catch(() => {}); // judge whatever the page asked for, ready or not
