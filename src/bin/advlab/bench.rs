@@ -35,7 +35,7 @@ pub fn run(data_dir: &Path, args: BenchArgs) -> Result<(), String> {
                 let indices: Vec<usize> = (i * 128..(i + 1) * 128).collect();
                 let (images, labels) = mnist.train.batch(&indices, &ad);
                 let started = Instant::now();
-                let (loss, _) = trainer.step(images, labels, i as u64);
+                let (loss, _) = trainer.step(images, labels, i as u64, 1e-3);
                 pollster::block_on(readback::floats(loss)).map_err(|e| e.to_string())?;
                 if i > 0 {
                     timed += started.elapsed().as_secs_f64();

@@ -56,9 +56,12 @@ struct TrainArgs {
     /// Batch size.
     #[arg(long, default_value_t = 128)]
     batch: usize,
-    /// Adam learning rate.
+    /// Adam learning rate (the peak with --cosine).
     #[arg(long, default_value_t = 1e-3)]
     lr: f64,
+    /// Decay the learning rate to zero along a half cosine over all epochs.
+    #[arg(long)]
+    cosine: bool,
     /// Seed.
     #[arg(long, default_value_t = 0)]
     seed: u64,
@@ -232,6 +235,7 @@ fn train(data_dir: &Path, args: TrainArgs) -> Result<(), String> {
         .with_epochs(args.epochs)
         .with_batch_size(args.batch)
         .with_learning_rate(args.lr)
+        .with_cosine(args.cosine)
         .with_seed(args.seed)
         .with_limit(args.limit)
         .with_lambda(args.lambda)

@@ -43,9 +43,10 @@ fn preview(canvas: &HtmlCanvasElement, pixels: Option<&[f32]>) {
 
 /// The drawing surface (`draw-canvas`), its clear button (`clear-drawing`) and the preview of
 /// the model input. `on_input` receives the input after every stroke segment (`None` when
-/// cleared).
+/// cleared). A 28×28 image in `show` (a test image) is painted onto the surface; drawing over it
+/// turns it into a drawing.
 #[component]
-pub fn DrawCanvas(on_input: Callback<Option<Vec<f32>>>) -> impl IntoView {
+pub fn DrawCanvas(on_input: Callback<Option<Vec<f32>>>, show: Signal<Option<Vec<f32>>>) -> impl IntoView {
     let surface: NodeRef<Canvas> = NodeRef::new();
     let small: NodeRef<Canvas> = NodeRef::new();
     let last = StoredValue::new(None::<(f64, f64)>);
@@ -53,6 +54,14 @@ pub fn DrawCanvas(on_input: Callback<Option<Vec<f32>>>) -> impl IntoView {
     Effect::new(move |_| {
         if let Some(canvas) = surface.get() {
             clear(&canvas);
+        }
+    });
+    Effect::new(move |_| {
+        if let (Some(canvas), Some(pixels)) = (surface.get(), show.get()) {
+            paint(&canvas, &render::enlarge(&render::grayscale(&pixels, 28), (SIDE / 28) as usize));
+            if let Some(small) = small.get_untracked() {
+                preview(&small, Some(&pixels));
+            }
         }
     });
     let publish = move |canvas: &HtmlCanvasElement| {

@@ -4,6 +4,7 @@ mod attack;
 mod draw;
 mod picture;
 mod probabilities;
+mod sample;
 
 use burn::tensor::Device;
 use leptos::prelude::*;
@@ -17,6 +18,7 @@ use crate::readback;
 use attack::AttackPanel;
 use draw::DrawCanvas;
 use probabilities::Probabilities;
+use sample::SamplePicker;
 
 /// The backend and the model in use.
 #[derive(Clone)]
@@ -94,12 +96,26 @@ pub fn App() -> impl IntoView {
         loading.set(false);
     });
 
+    // A test image (index into the MNIST test set) instead of a drawing.
+    let sample = RwSignal::new(None::<(usize, usize)>);
+    let shown = RwSignal::new(None::<Vec<f32>>);
     let on_input = Callback::new(move |pixels: Option<Vec<f32>>| {
+        sample.set(None);
         input.set(pixels);
         classify();
     });
-    let predicted = Signal::derive(move || {
-        probs.with(|p| p.as_ref().map(|p| p.iter().enumerate().fold(0, |b, (i, v)| if *v > p[b] { i } else { b })))
+    let on_sample = Callback::new(move |(index, label, pixels): (usize, usize, Vec<f32>)| {
+        sample.set(Some((index, label)));
+        shown.set(Some(pixels.clone()));
+        input.set(Some(pixels));
+        classify();
+    });
+    let model_now = move || engine.get_value().map(|e| (e.device, e.model));
+    // The class an attack moves away from: a test image's label, else the model's reading.
+    let attack_label = Signal::derive(move || {
+        sample.get().map(|(_, label)| label).or_else(|| {
+            probs.with(|p| p.as_ref().map(|p| p.iter().enumerate().fold(0, |b, (i, v)| if *v > p[b] { i } else { b })))
+        })
     });
     let model_url = Signal::derive(move || {
         let relative = format!("models/{}.safetensors", model_id.get());
@@ -149,7 +165,8 @@ pub fn App() -> impl IntoView {
                 <section class="card">
                     <h2 class="card-title">"Draw a digit"</h2>
                     <p class="muted small">"Draw with a mouse, finger or pen. Like MNIST's digits, the drawing is cropped, scaled to 20×20 and centred by its centre of mass in 28×28 pixels; the small image is what the model sees."</p>
-                    <DrawCanvas on_input=on_input />
+                    <DrawCanvas on_input=on_input show=shown.into() />
+                    <SamplePicker on_sample=on_sample sample=sample.into() model=model_now />
                 </section>
                 <section class="card">
                     <h2 class="card-title">"Prediction"</h2>
@@ -157,7 +174,7 @@ pub fn App() -> impl IntoView {
                     <Probabilities probs=probs />
                 </section>
             </div>
-            <AttackPanel input=input.into() label=predicted model_url=model_url backend=backend_name />
+            <AttackPanel input=input.into() label=attack_label model_url=model_url backend=backend_name />
         </main>
     }
 }

@@ -1,0 +1,112 @@
+//! Test images instead of a drawing: by index, at random, or the next one the model gets wrong.
+
+use burn::tensor::Device;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+
+use crate::data::{Dataset, idx};
+use crate::model::Classifier;
+use crate::readback;
+
+/// Images classified per step of the search for a misclassified one.
+const SEARCH_BATCH: usize = 32;
+
+/// Fetches and parses the MNIST test set shipped in `data/`.
+async fn load_test_set() -> Result<Dataset, String> {
+    let images = crate::web::fetch::bytes("data/t10k-images-idx3-ubyte").await?;
+    let labels = crate::web::fetch::bytes("data/t10k-labels-idx1-ubyte").await?;
+    let (pixels, _) = idx::parse_images("data/t10k-images-idx3-ubyte", &images).map_err(|e| e.to_string())?;
+    let labels = idx::parse_labels("data/t10k-labels-idx1-ubyte", &labels).map_err(|e| e.to_string())?;
+    if pixels.len() != labels.len() * crate::data::PIXELS {
+        return Err("the test images and labels do not match".into());
+    }
+    Ok(Dataset::new(pixels, labels))
+}
+
+/// The first index from `start` (wrapping) whose image `model` misclassifies.
+async fn next_misclassified(model: &Classifier, device: &Device, data: &Dataset, start: usize) -> Result<Option<usize>, String> {
+    let n = data.len();
+    let mut offset = 0;
+    while offset < n {
+        let indices: Vec<usize> = (offset..(offset + SEARCH_BATCH).min(n)).map(|k| (start + k) % n).collect();
+        let (images, _) = data.batch(&indices, device);
+        let predictions = readback::ints(model.forward(images).argmax(1).reshape([indices.len()])).await.map_err(|e| e.to_string())?;
+        if let Some(k) = predictions.iter().zip(&indices).position(|(p, &i)| *p != i64::from(data.labels[i])) {
+            return Ok(Some(indices[k]));
+        }
+        offset += SEARCH_BATCH;
+    }
+    Ok(None)
+}
+
+/// Index input (`sample-input`), `sample-random` and `sample-wrong` buttons. `on_sample` gets
+/// `(index, label, pixels)`; `sample` is the test image shown now, if any; `model` the model in use.
+#[component]
+pub fn SamplePicker(
+    on_sample: Callback<(usize, usize, Vec<f32>)>,
+    sample: Signal<Option<(usize, usize)>>,
+    model: impl Fn() -> Option<(Device, Classifier)> + Copy + 'static,
+) -> impl IntoView {
+    let data = StoredValue::new(None::<Dataset>);
+    let busy = RwSignal::new(false);
+    let problem = RwSignal::new(None::<String>);
+
+    // Runs `pick` on the test set (loaded on first use) and shows the index it returns.
+    let with_data = move |pick: Box<dyn FnOnce(Dataset) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<Option<usize>, String>>>>>| {
+        busy.set(true);
+        spawn_local(async move {
+            let loaded = match data.get_value() {
+                Some(d) => Ok(d),
+                None => load_test_set().await.inspect(|d| data.set_value(Some(d.clone()))),
+            };
+            let result = match loaded {
+                Ok(d) => pick(d.clone()).await.map(|i| i.map(|i| (i, d))),
+                Err(e) => Err(e),
+            };
+            match result {
+                Ok(Some((i, d))) => {
+                    problem.set(None);
+                    on_sample.run((i, usize::from(d.labels[i]), d.image(i).to_vec()));
+                }
+                Ok(None) => problem.set(Some("the model classifies every test image correctly".into())),
+                Err(e) => problem.set(Some(e)),
+            }
+            busy.set(false);
+        });
+    };
+    let show_index = move |i: usize| with_data(Box::new(move |d| Box::pin(async move {
+        if i < d.len() { Ok(Some(i)) } else { Err(format!("test image {i} does not exist: the test set has {} (0–{})", d.len(), d.len() - 1)) }
+    })));
+    let random = move || {
+        let i = (js_sys::Math::random() * 10_000.0) as usize;
+        show_index(i.min(9_999));
+    };
+    let wrong = move || {
+        let start = sample.get_untracked().map_or(0, |(i, _)| i + 1);
+        with_data(Box::new(move |d| Box::pin(async move {
+            let (device, model) = model().ok_or("no model is loaded yet")?;
+            next_misclassified(&model, &device, &d, start).await
+        })));
+    };
+
+    view! {
+        <div class="toolbar">
+            <label class="field">
+                "Test image"
+                <input data-testid="sample-input" type="number" min="0" max="9999" placeholder="0–9999"
+                    prop:value=move || sample.get().map(|(i, _)| i.to_string()).unwrap_or_default()
+                    on:change=move |ev| {
+                        match event_target_value(&ev).trim().parse::<usize>() {
+                            Ok(i) => show_index(i),
+                            Err(_) => problem.set(Some("a test image index is a whole number 0–9999".into())),
+                        }
+                    } />
+            </label>
+            <button data-testid="sample-random" prop:disabled=move || busy.get() on:click=move |_| random()>"Random"</button>
+            <button data-testid="sample-wrong" prop:disabled=move || busy.get() on:click=move |_| wrong()
+                title="The next test image this model misclassifies">"Next mistake"</button>
+        </div>
+        {move || sample.get().map(|(i, label)| view! { <p class="muted small" data-testid="sample-label" data-value=label.to_string()>{format!("Test image {i}, labelled {label}")}</p> })}
+        {move || problem.get().map(|p| view! { <div class="alert alert-warn small" role="status">{p}</div> })}
+    }
+}
