@@ -18,7 +18,7 @@ const UNBOUNDED: f32 = 1e10;
 fn margin(goal: &Goal, logits: Tensor<2>, kappa: f32) -> (Tensor<1>, Tensor<1, Bool>) {
     let [n, _] = logits.dims();
     let class = goal.class();
-    let one_hot = class.clone().one_hot::<2>(CLASSES).float();
+    let one_hot = crate::model::one_hot(class.clone(), CLASSES);
     let real = logits.clone().gather(1, class.reshape([n, 1])).reshape([n]);
     let other = (logits.clone() - one_hot * UNBOUNDED).max_dim(1).reshape([n]);
     let m = if goal.is_targeted() { other - real } else { real - other };

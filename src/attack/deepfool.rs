@@ -31,7 +31,7 @@ pub fn deepfool(model: &Classifier, images: Tensor<4>, goal: &Goal, config: &Att
     let [n, ..] = images.dims();
     let labels = goal.labels.clone();
     let label_col: Tensor<2, Int> = labels.clone().reshape([n, 1]);
-    let is_label = labels.clone().one_hot::<2>(CLASSES).float();
+    let is_label = crate::model::one_hot(labels.clone(), CLASSES);
     let mut total = Tensor::<2>::zeros([n, PIXELS], &images.device());
     let mut x = images.clone();
     for _ in 0..config.steps {

@@ -96,10 +96,30 @@ impl Classifier {
     }
 }
 
+/// One-hot rows `[N, classes]` (1.0 at each label) of integer labels `[N]`. Unlike burn's
+/// `one_hot`, it never reads the labels back to check them, so it runs on WebGPU.
+pub fn one_hot(labels: Tensor<1, Int>, classes: usize) -> Tensor<2> {
+    let [n] = labels.dims();
+    let columns = Tensor::<1, Int>::arange(0..classes as i64, &labels.device()).reshape([1, classes]).expand([n, classes]);
+    labels.reshape([n, 1]).expand([n, classes]).equal(columns).float()
+}
+
 /// Per-example softmax cross-entropy `[N]` of logits `[N, C]` against integer labels `[N]`.
+///
+/// Computed as `log(1 + Σ_{j≠y} exp(z_j − z_y))` rather than `−log_softmax(z)_y`: the two are
+/// equal, but for a confident prediction the gradient of the latter is `p_y − 1`, which float32
+/// rounds to noise (`p_y ≈ 1`), so the signs FGSM takes from it would differ between backends.
+/// Here every gradient term is a sum of small, accurate numbers.
 pub fn cross_entropy(logits: Tensor<2>, labels: Tensor<1, Int>) -> Tensor<1> {
-    let [n, _] = logits.dims();
-    log_softmax(logits, 1).gather(1, labels.reshape([n, 1])).reshape([n]).neg()
+    let [n, c] = logits.dims();
+    let is_label = one_hot(labels.clone(), c);
+    let margins = logits.clone() - logits.gather(1, labels.reshape([n, 1]));
+    // Σ_{j≠y} exp(margin_j) as a log-sum-exp, with the label's own (zero) margin masked out.
+    let masked = margins - is_label * 1e9;
+    let max = masked.clone().max_dim(1);
+    let lse = ((masked - max.clone()).exp().sum_dim(1).log() + max).reshape([n]);
+    // softplus(lse) = max(lse, 0) + log(1 + exp(−|lse|)), finite for any lse.
+    lse.clone().clamp_min(0.0) + lse.abs().neg().exp().log1p()
 }
 
 /// Per-example KL divergence `KL(p ‖ q)` `[N]` between the softmax distributions of two logit
@@ -125,6 +145,14 @@ mod tests {
         let z = 2f32.exp() + 2.0;
         assert!((ce[0] - (z.ln() - 2.0)).abs() < 1e-5);
         assert!((ce[1] - 3f32.ln()).abs() < 1e-5);
+    }
+
+    #[test]
+    fn one_hot_marks_each_label() {
+        let device = Device::flex();
+        let labels = Tensor::<1, Int>::from_data(TensorData::new(vec![2i64, 0], [2]), &device);
+        let rows = one_hot(labels, 3).into_data().try_to_vec::<f32>().unwrap();
+        assert_eq!(rows, vec![0.0, 0.0, 1.0, 1.0, 0.0, 0.0]);
     }
 
     #[test]

@@ -6,6 +6,18 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import * as h from './harness.mjs';
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+/** The native CLI built by `cargo test --release` (scripts/test.sh runs that first). */
+function cli(args) {
+  const target = process.env.CARGO_TARGET_DIR || path.join(os.homedir(), '.cache', 'advlab', 'target');
+  const bin = path.join(target, 'release', 'advlab');
+  assert.ok(fs.existsSync(bin), `${bin} is missing: run cargo build --release first`);
+  return JSON.parse(execFileSync(bin, args, { cwd: h.REPO_ROOT, encoding: 'utf8' }));
+}
 
 const READY_MS = h.READY_TIMEOUT_MS; // SwiftShader is slow: 120 s by default
 const PREDICTION_MS = 60_000;
@@ -131,6 +143,48 @@ for (const v of h.variants()) {
         assert.notEqual(flipped, clean, 'FGSM ε=0.3 flips the standard CNN');
         assert.ok(linf <= 0.3 + 1e-6 && linf > 0.29, `L∞ ${linf} is ε`);
         assert.ok(l2 > 0, 'L2 is reported');
+      });
+    });
+
+    test('a test image: FGSM flips cnn-standard, and the page agrees with the native CLI within 1e-3', { timeout: READY_MS + 4 * PREDICTION_MS }, async (t) => {
+      await s.check(async () => {
+        await s.ready();
+        const index = 0;
+        const expected = cli(['attack', '--weights', 'www/models/cnn-standard.safetensors', '--index', String(index), '--attack', 'fgsm', '--eps', '0.3', '--json']);
+        await s.page.selectOption(h.byTestId('model-select'), 'cnn-standard');
+        await s.page.selectOption(h.byTestId('attack-select'), 'fgsm');
+        await s.page.fill(h.byTestId('eps-input'), '0.3');
+        await s.page.fill(h.byTestId('sample-input'), String(index));
+        await s.page.press(h.byTestId('sample-input'), 'Enter');
+        await s.page.waitForFunction(
+          (label) => document.querySelector('[data-testid="sample-label"]')?.getAttribute('data-value') === label,
+          String(expected.label), { timeout: PREDICTION_MS },
+        );
+        // Wait until the page shows this model's probabilities for this image.
+        let r;
+        const deadline = Date.now() + PREDICTION_MS;
+        do {
+          r = await h.readPrediction(s.page);
+          if (r.probs.every((p, k) => Math.abs(p - expected.probabilities[k]) <= 1e-3)) break;
+          await h.sleep(200);
+        } while (Date.now() < deadline);
+        t.diagnostic(`page ${r.probs.map((p) => p.toFixed(5)).join(' ')}`);
+        t.diagnostic(`cli  ${expected.probabilities.map((p) => p.toFixed(5)).join(' ')}`);
+        r.probs.forEach((p, k) => assert.ok(Math.abs(p - expected.probabilities[k]) <= 1e-3, `prob-${k}: page ${p}, CLI ${expected.probabilities[k]}`));
+
+        await s.page.locator(h.byTestId('attack-run')).click({ timeout: PREDICTION_MS });
+        const adv = await h.waitForTestId(s.page, 'adv-prediction', 2 * PREDICTION_MS);
+        const advDigit = Number((await adv.textContent()).trim());
+        const advConfidence = Number(await adv.getAttribute('data-confidence'));
+        const linf = Number(await s.page.getAttribute(h.byTestId('perturbation-linf'), 'data-value'));
+        const l2 = Number(await s.page.getAttribute(h.byTestId('perturbation-l2'), 'data-value'));
+        t.diagnostic(`page: ${expected.label} → ${advDigit} (${advConfidence}), L∞ ${linf}, L2 ${l2}; CLI: → ${expected.adversarial_prediction} (${expected.adversarial_confidence}), L∞ ${expected.linf}, L2 ${expected.l2}`);
+        assert.notEqual(advDigit, expected.label, 'FGSM ε=0.3 flips the standard CNN on test image 0');
+        assert.ok(linf <= 0.3 + 1e-6, `L∞ ${linf} ≤ 0.3`);
+        assert.equal(advDigit, expected.adversarial_prediction);
+        assert.ok(Math.abs(advConfidence - expected.adversarial_confidence) <= 1e-3, 'adversarial confidence');
+        assert.ok(Math.abs(linf - expected.linf) <= 1e-3, `L∞ page ${linf} vs CLI ${expected.linf}`);
+        assert.ok(Math.abs(l2 - expected.l2) <= 1e-3, `L2 page ${l2} vs CLI ${expected.l2}`);
       });
     });
 

@@ -171,6 +171,12 @@ pub fn AttackPanel(input: Signal<Option<Vec<f32>>>, label: Signal<Option<usize>>
             }
         });
     };
+    // A result belongs to the image and model it was computed on: a new one clears it.
+    Effect::new(move |_| {
+        input.track();
+        model_url.track();
+        outcome.set(None);
+    });
     // Live mode: once an attack has run, changing ε re-runs it.
     Effect::new(move |previous: Option<f32>| {
         let eps = epsilon.get();
