@@ -15,6 +15,7 @@ mod fixtures;
 pub mod model;
 pub mod readback;
 pub mod render;
+pub mod share;
 pub mod train;
 #[cfg(target_arch = "wasm32")]
 pub mod web;

@@ -5,7 +5,7 @@ pub mod canvas;
 pub mod idx;
 
 use burn::tensor::{Device, Int, Tensor, TensorData};
-use rand::SeedableRng;
+use rand::{Rng, SeedableRng};
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 
@@ -89,6 +89,21 @@ impl Dataset {
         (images_tensor(pixels, device), labels_tensor(labels, device))
     }
 
+    /// Like [`Dataset::batch`], with each image shifted by a random whole number of pixels in
+    /// `[-max_shift, max_shift]` along each axis (zeros fill in), drawn from `seed`: the classic
+    /// MNIST augmentation.
+    pub fn shifted_batch(&self, indices: &[usize], max_shift: usize, seed: u64, device: &Device) -> (Tensor<4>, Tensor<1, Int>) {
+        let mut rng = StdRng::seed_from_u64(seed);
+        let m = max_shift as i64;
+        let mut pixels = Vec::with_capacity(indices.len() * PIXELS);
+        for &i in indices {
+            let (dx, dy) = (rng.random_range(-m..=m), rng.random_range(-m..=m));
+            pixels.extend(shift(self.image(i), dx, dy));
+        }
+        let labels: Vec<i64> = indices.iter().map(|&i| i64::from(self.labels[i])).collect();
+        (images_tensor(pixels, device), labels_tensor(labels, device))
+    }
+
     /// Contiguous batches `[start, start + size)` in order (the last may be shorter).
     pub fn sequential_batches(&self, size: usize) -> Vec<Vec<usize>> {
         (0..self.len()).collect::<Vec<_>>().chunks(size.max(1)).map(<[usize]>::to_vec).collect()
@@ -102,6 +117,20 @@ impl Dataset {
         order.shuffle(&mut rng);
         order.chunks(size.max(1)).map(<[usize]>::to_vec).collect()
     }
+}
+
+/// A 28×28 image moved `dx` pixels right and `dy` down; pixels moved in from outside are 0.
+pub fn shift(image: &[f32], dx: i64, dy: i64) -> Vec<f32> {
+    let mut out = vec![0.0; PIXELS];
+    for y in 0..28i64 {
+        for x in 0..28i64 {
+            let (sx, sy) = (x - dx, y - dy);
+            if (0..28).contains(&sx) && (0..28).contains(&sy) {
+                out[(y * 28 + x) as usize] = image[(sy * 28 + sx) as usize];
+            }
+        }
+    }
+    out
 }
 
 /// Row-major `[0,1]` pixels, `PIXELS` per image, as a `[n, 1, 28, 28]` tensor.
@@ -189,6 +218,16 @@ mod tests {
         assert_eq!(batches, data.shuffled_batches(8, 7, 0));
         assert_ne!(batches, data.shuffled_batches(8, 8, 0));
         assert_ne!(batches, data.shuffled_batches(8, 7, 1));
+    }
+
+    #[test]
+    fn shifts_move_pixels_and_fill_with_zeros() {
+        let mut image = vec![0.0; PIXELS];
+        image[0] = 1.0;
+        let moved = shift(&image, 2, 1);
+        assert_eq!(moved[28 + 2], 1.0);
+        assert_eq!(moved.iter().sum::<f32>(), 1.0);
+        assert_eq!(shift(&image, -1, 0).iter().sum::<f32>(), 0.0, "moved out of the frame");
     }
 
     #[test]

@@ -47,6 +47,9 @@ pub struct TrainConfig {
     pub seed: u64,
     /// Train on the first `limit` training images only (`None`: all).
     pub limit: Option<usize>,
+    /// Shift training images by up to this many pixels at random (0: no augmentation).
+    #[config(default = 0)]
+    pub shift: usize,
     /// Weight λ of the adversarial term of `mixed`, in `[0,1]`.
     #[config(default = 0.5)]
     pub lambda: f32,
@@ -76,6 +79,9 @@ impl TrainConfig {
         }
         if !(self.learning_rate.is_finite() && self.learning_rate > 0.0 && self.learning_rate <= 1.0) {
             return fail(format!("learning rate = {} is out of range (0, 1]", self.learning_rate));
+        }
+        if self.shift > 4 {
+            return fail(format!("shift = {} is out of range 0..=4 pixels", self.shift));
         }
         if self.limit == Some(0) {
             return fail("limit = 0 leaves nothing to train on".into());
@@ -300,8 +306,12 @@ impl Trainer {
         let total = batches.len();
         let mut loss_sum = 0f64;
         for (i, indices) in batches.iter().enumerate() {
-            let (images, labels) = train.batch(indices, &self.device.clone().autodiff());
             let seed = self.config.seed ^ ((epoch as u64) << 32) ^ i as u64;
+            let device = self.device.clone().autodiff();
+            let (images, labels) = match self.config.shift {
+                0 => train.batch(indices, &device),
+                shift => train.shifted_batch(indices, shift, seed, &device),
+            };
             let progress = ((epoch - 1) * total + i) as f64 / (self.config.epochs * total) as f64;
             let (loss, correct) = self.step(images, labels, seed, self.config.learning_rate_at(progress));
             let values = readback::floats(Tensor::cat(vec![loss, correct.reshape([1])], 0)).await?;

@@ -197,6 +197,49 @@ for (const v of h.variants()) {
         assert.deepEqual(s.foreignRequests(), [], `requests to hosts other than ${s.server.origin}`);
       });
     });
+
+    test('a share link reproduces model, attack, ε and test image', { timeout: READY_MS + 4 * PREDICTION_MS }, async (t) => {
+      await s.check(async () => {
+        await s.ready();
+        await s.page.selectOption(h.byTestId('model-select'), 'cnn-standard');
+        await s.page.selectOption(h.byTestId('attack-select'), 'pgd');
+        await s.page.fill(h.byTestId('eps-input'), '0.1');
+        await s.page.fill(h.byTestId('sample-input'), '3');
+        await s.page.press(h.byTestId('sample-input'), 'Enter');
+        await s.page.waitForSelector(`${h.byTestId('sample-label')}`, { timeout: PREDICTION_MS });
+        await s.page.click(h.byTestId('share-link'));
+        const url = await (await h.waitForTestId(s.page, 'share-url')).inputValue();
+        t.diagnostic(url);
+        assert.ok(url.startsWith(s.server.origin), url);
+        const label = await s.page.getAttribute(h.byTestId('sample-label'), 'data-value');
+
+        await s.page.goto(url);
+        await h.waitForTestId(s.page, 'ready', READY_MS);
+        await s.page.waitForSelector(h.byTestId('sample-label'), { timeout: PREDICTION_MS });
+        assert.equal(await s.page.inputValue(h.byTestId('model-select')), 'cnn-standard');
+        assert.equal(await s.page.inputValue(h.byTestId('attack-select')), 'pgd');
+        assert.equal(Number(await s.page.inputValue(h.byTestId('eps-input'))), 0.1);
+        assert.equal(await s.page.inputValue(h.byTestId('sample-input')), '3');
+        assert.equal(await s.page.getAttribute(h.byTestId('sample-label'), 'data-value'), label);
+        assert.equal(await h.countTestId(s.page, 'error'), 0);
+      });
+    });
+
+    test('a malformed share link shows `error` and the defaults', { timeout: READY_MS + 30_000 }, async () => {
+      await s.check(async () => {
+        await s.page.goto(`${s.server.url}?model=gpt-9&attack=pdg&eps=abc&sample=12345`);
+        await h.waitForTestId(s.page, 'ready', READY_MS);
+        const message = await h.textOfTestId(s.page, 'error');
+        assert.match(message ?? '', /unknown model `gpt-9`/);
+        assert.match(message, /unknown attack `pdg`/);
+        assert.equal(await s.page.inputValue(h.byTestId('model-select')), 'mlp-standard');
+        assert.equal(await s.page.inputValue(h.byTestId('attack-select')), 'fgsm');
+        assert.equal(Number(await s.page.inputValue(h.byTestId('eps-input'))), 0.3);
+        // Nothing else broke: a drawing is still classified.
+        await h.drawOne(s.page);
+        await h.waitForTestId(s.page, 'prediction', PREDICTION_MS);
+      });
+    });
   });
 }
 

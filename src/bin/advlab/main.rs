@@ -62,6 +62,9 @@ struct TrainArgs {
     /// Decay the learning rate to zero along a half cosine over all epochs.
     #[arg(long)]
     cosine: bool,
+    /// Augment: shift training images by up to N pixels at random.
+    #[arg(long, default_value_t = 0)]
+    shift: usize,
     /// Seed.
     #[arg(long, default_value_t = 0)]
     seed: u64,
@@ -236,6 +239,7 @@ fn train(data_dir: &Path, args: TrainArgs) -> Result<(), String> {
         .with_batch_size(args.batch)
         .with_learning_rate(args.lr)
         .with_cosine(args.cosine)
+        .with_shift(args.shift)
         .with_seed(args.seed)
         .with_limit(args.limit)
         .with_lambda(args.lambda)

@@ -91,13 +91,19 @@ fn PictureCanvas(picture: Signal<Option<render::Picture>>, label: &'static str) 
     }
 }
 
-/// The attack panel. `input` is the image to attack (the drawing); `label` the class to move
-/// away from (the model's prediction of it); `model_url` the weights the worker loads.
+/// The attack panel. `input` is the image to attack; `label` the class to move away from;
+/// `model_url` the weights the worker loads; `method`, `epsilon`, `steps` the parameters a share
+/// link carries.
 #[component]
-pub fn AttackPanel(input: Signal<Option<Vec<f32>>>, label: Signal<Option<usize>>, model_url: Signal<String>, backend: Signal<Option<&'static str>>) -> impl IntoView {
-    let method = RwSignal::new(AttackMethod::Fgsm);
-    let epsilon = RwSignal::new(0.3f32);
-    let steps = RwSignal::new(40usize);
+pub fn AttackPanel(
+    input: Signal<Option<Vec<f32>>>,
+    label: Signal<Option<usize>>,
+    model_url: Signal<String>,
+    backend: Signal<Option<&'static str>>,
+    method: RwSignal<AttackMethod>,
+    epsilon: RwSignal<f32>,
+    steps: RwSignal<usize>,
+) -> impl IntoView {
     let step_size = RwSignal::new(0.01f32);
     let target = RwSignal::new(None::<usize>);
     let outcome = RwSignal::new(None::<Outcome>);
@@ -209,7 +215,7 @@ pub fn AttackPanel(input: Signal<Option<Vec<f32>>>, label: Signal<Option<usize>>
             <div class="toolbar">
                 <label class="field">
                     "Attack"
-                    <select data-testid="attack-select" on:change=move |ev| {
+                    <select data-testid="attack-select" prop:value=move || method.get().name() on:change=move |ev| {
                         if let Ok(m) = event_target_value(&ev).parse::<AttackMethod>() {
                             method.set(m);
                             let max = if m.norm() == crate::attack::Norm::L2 { 3.0 } else { 0.3 };

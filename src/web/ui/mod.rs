@@ -14,7 +14,9 @@ use super::backend::{self, BackendKind};
 use crate::data::images_tensor;
 use crate::model::Classifier;
 use crate::model::weights;
+use crate::attack::AttackMethod;
 use crate::readback;
+use crate::share::{SharedInput, ShareState};
 use attack::AttackPanel;
 use draw::DrawCanvas;
 use probabilities::Probabilities;
@@ -25,6 +27,26 @@ use sample::SamplePicker;
 struct Engine {
     device: Device,
     model: Classifier,
+}
+
+/// Puts `text` on the clipboard when the browser allows it (the link is shown on the page anyway).
+fn copy_to_clipboard(text: &str) {
+    use wasm_bindgen::{JsCast, JsValue};
+    let Some(window) = web_sys::window() else { return };
+    let clipboard = js_sys::Reflect::get(&window.navigator(), &JsValue::from_str("clipboard")).unwrap_or(JsValue::UNDEFINED);
+    if clipboard.is_undefined() {
+        return;
+    }
+    if let Ok(write) = js_sys::Reflect::get(&clipboard, &JsValue::from_str("writeText")).and_then(|f| f.dyn_into::<js_sys::Function>().map_err(JsValue::from)) {
+        if let Ok(promise) = write.call1(&clipboard, &JsValue::from_str(text)) {
+            // A refused permission rejects the promise; the link is on the page regardless.
+            if let Ok(promise) = promise.dyn_into::<js_sys::Promise>() {
+                spawn_local(async move {
+                    let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
+                });
+            }
+        }
+    }
 }
 
 /// Loads pretrained model `id` from the site's `models/` folder onto `device`.
@@ -46,6 +68,11 @@ pub fn App() -> impl IntoView {
     let input = RwSignal::new(None::<Vec<f32>>);
     let probs = RwSignal::new(None::<Vec<f32>>);
     let generation = StoredValue::new(0u64);
+    let method = RwSignal::new(AttackMethod::Fgsm);
+    let epsilon = RwSignal::new(0.3f32);
+    let steps = RwSignal::new(40usize);
+    let sample_request = RwSignal::new(None::<usize>);
+    let share_url = RwSignal::new(None::<String>);
 
     // Classifies the current input; results of superseded requests are dropped.
     let classify = move || {
@@ -90,7 +117,10 @@ pub fn App() -> impl IntoView {
         backend_kind.set(Some(kind));
         backend_note.set(note);
         match load_model(&model_id.get_untracked(), &device).await {
-            Ok(model) => engine.set_value(Some(Engine { device, model })),
+            Ok(model) => {
+                engine.set_value(Some(Engine { device, model }));
+                classify();
+            }
             Err(e) => error.set(Some(e)),
         }
         loading.set(false);
@@ -111,6 +141,47 @@ pub fn App() -> impl IntoView {
         classify();
     });
     let model_now = move || engine.get_value().map(|e| (e.device, e.model));
+
+    // The state in the page's link; malformed values are reported and replaced by defaults.
+    let search = web_sys::window().and_then(|w| w.location().search().ok()).unwrap_or_default();
+    let (linked, problems) = ShareState::parse(&search, &super::PRETRAINED);
+    if !problems.is_empty() {
+        error.set(Some(format!("The link's {}: using the defaults instead.", problems.join("; "))));
+    }
+    model_id.set(linked.model.clone());
+    method.set(linked.attack);
+    epsilon.set(linked.epsilon);
+    steps.set(linked.steps);
+    match linked.input {
+        SharedInput::Empty => {}
+        SharedInput::Sample(i) => sample_request.set(Some(i)),
+        SharedInput::Drawing(pixels) => {
+            shown.set(Some(pixels.clone()));
+            input.set(Some(pixels));
+        }
+    }
+    let share = move || {
+        let state = ShareState {
+            model: model_id.get_untracked(),
+            attack: method.get_untracked(),
+            epsilon: epsilon.get_untracked(),
+            steps: steps.get_untracked(),
+            input: match (sample.get_untracked(), input.get_untracked()) {
+                (Some((i, _)), _) => SharedInput::Sample(i),
+                (None, Some(pixels)) => SharedInput::Drawing(pixels),
+                (None, None) => SharedInput::Empty,
+            },
+        };
+        let Some(location) = web_sys::window().map(|w| w.location()) else { return };
+        let url = format!(
+            "{}{}?{}",
+            location.origin().unwrap_or_default(),
+            location.pathname().unwrap_or_default(),
+            state.to_query()
+        );
+        copy_to_clipboard(&url);
+        share_url.set(Some(url));
+    };
     // The class an attack moves away from: a test image's label, else the model's reading.
     let attack_label = Signal::derive(move || {
         sample.get().map(|(_, label)| label).or_else(|| {
@@ -152,6 +223,7 @@ pub fn App() -> impl IntoView {
             >
                 <span data-testid="backend">{move || backend_kind.get().map(BackendKind::name).unwrap_or("starting…")}</span>
             </span>
+            <button class="ghost" data-testid="share-link" title="Copy a link to this exact state" on:click=move |_| share()>"Share link"</button>
             <Show when=ready fallback=|| view! { <span class="muted small">"Loading…"</span> }>
                 <span class="muted small" data-testid="ready">"Ready"</span>
             </Show>
@@ -161,12 +233,15 @@ pub fn App() -> impl IntoView {
                 <div class="alert alert-error" role="alert" data-testid="error">{move || error.get().unwrap_or_default()}</div>
             </Show>
             {move || backend_note.get().map(|n| view! { <div class="alert alert-info small">{n} ": running on burn's CPU backend (WebAssembly) instead."</div> })}
+            {move || share_url.get().map(|url| view! {
+                <div class="alert alert-info small">"Link copied: " <input class="mono" data-testid="share-url" readonly prop:value=url /></div>
+            })}
             <div class="grid">
                 <section class="card">
                     <h2 class="card-title">"Draw a digit"</h2>
                     <p class="muted small">"Draw with a mouse, finger or pen. Like MNIST's digits, the drawing is cropped, scaled to 20×20 and centred by its centre of mass in 28×28 pixels; the small image is what the model sees."</p>
                     <DrawCanvas on_input=on_input show=shown.into() />
-                    <SamplePicker on_sample=on_sample sample=sample.into() model=model_now />
+                    <SamplePicker on_sample=on_sample sample=sample.into() model=model_now request=sample_request.into() />
                 </section>
                 <section class="card">
                     <h2 class="card-title">"Prediction"</h2>
@@ -174,7 +249,7 @@ pub fn App() -> impl IntoView {
                     <Probabilities probs=probs />
                 </section>
             </div>
-            <AttackPanel input=input.into() label=attack_label model_url=model_url backend=backend_name />
+            <AttackPanel input=input.into() label=attack_label model_url=model_url backend=backend_name method=method epsilon=epsilon steps=steps />
         </main>
     }
 }

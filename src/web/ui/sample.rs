@@ -40,12 +40,14 @@ async fn next_misclassified(model: &Classifier, device: &Device, data: &Dataset,
 }
 
 /// Index input (`sample-input`), `sample-random` and `sample-wrong` buttons. `on_sample` gets
-/// `(index, label, pixels)`; `sample` is the test image shown now, if any; `model` the model in use.
+/// `(index, label, pixels)`; `sample` is the test image shown now, if any; `model` the model in
+/// use; `request` a test image to show (from a share link).
 #[component]
 pub fn SamplePicker(
     on_sample: Callback<(usize, usize, Vec<f32>)>,
     sample: Signal<Option<(usize, usize)>>,
     model: impl Fn() -> Option<(Device, Classifier)> + Copy + 'static,
+    request: Signal<Option<usize>>,
 ) -> impl IntoView {
     let data = StoredValue::new(None::<Dataset>);
     let busy = RwSignal::new(false);
@@ -77,6 +79,12 @@ pub fn SamplePicker(
     let show_index = move |i: usize| with_data(Box::new(move |d| Box::pin(async move {
         if i < d.len() { Ok(Some(i)) } else { Err(format!("test image {i} does not exist: the test set has {} (0–{})", d.len(), d.len() - 1)) }
     })));
+    // A share link asks for a test image.
+    Effect::new(move |_| {
+        if let Some(i) = request.get() {
+            show_index(i);
+        }
+    });
     let random = move || {
         let i = (js_sys::Math::random() * 10_000.0) as usize;
         show_index(i.min(9_999));
