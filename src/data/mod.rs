@@ -79,6 +79,17 @@ impl Dataset {
         (train, held)
     }
 
+    /// Parses a pair of IDX files (images, labels), given as `(name, bytes)`; the names appear in
+    /// error messages.
+    pub fn from_idx(images: (&str, &[u8]), labels: (&str, &[u8])) -> Result<Dataset, DataError> {
+        let (pixels, n) = idx::parse_images(images.0, images.1)?;
+        let labels_vec = idx::parse_labels(labels.0, labels.1)?;
+        if labels_vec.len() != n {
+            return Err(DataError::Corrupt { file: labels.0.to_string(), reason: format!("{} labels for {n} images", labels_vec.len()) });
+        }
+        Ok(Dataset::new(pixels, labels_vec))
+    }
+
     /// The images at `indices` as a `[n, 1, 28, 28]` tensor and their labels as a `[n]` tensor.
     pub fn batch(&self, indices: &[usize], device: &Device) -> (Tensor<4>, Tensor<1, Int>) {
         let mut pixels = Vec::with_capacity(indices.len() * PIXELS);
@@ -157,18 +168,10 @@ pub struct Mnist {
 impl Mnist {
     /// Parses the four IDX files (given as bytes, in the order of [`FILES`]).
     pub fn from_idx(files: [&[u8]; 4]) -> Result<Mnist, DataError> {
-        let pair = |images: usize, labels: usize| -> Result<Dataset, DataError> {
-            let (pixels, n) = idx::parse_images(FILES[images], files[images])?;
-            let labels_vec = idx::parse_labels(FILES[labels], files[labels])?;
-            if labels_vec.len() != n {
-                return Err(DataError::Corrupt {
-                    file: FILES[labels].to_string(),
-                    reason: format!("{} labels for {n} images", labels_vec.len()),
-                });
-            }
-            Ok(Dataset::new(pixels, labels_vec))
-        };
-        Ok(Mnist { train: pair(0, 1)?, test: pair(2, 3)? })
+        Ok(Mnist {
+            train: Dataset::from_idx((FILES[0], files[0]), (FILES[1], files[1]))?,
+            test: Dataset::from_idx((FILES[2], files[2]), (FILES[3], files[3]))?,
+        })
     }
 
     /// Loads MNIST from a folder holding the four uncompressed IDX files.

@@ -15,6 +15,25 @@ pub enum Request {
         /// Absolute URL of a weights file.
         url: String,
     },
+    /// Class probabilities of one 28×28 image (pixels in `[0,1]`).
+    Predict {
+        /// Request number; the answer carries it back.
+        id: u64,
+        /// 784 pixels in `[0,1]`.
+        image: Vec<f32>,
+    },
+    /// The first test image from `start` (wrapping) that the model misclassifies; the worker
+    /// fetches the test set from `images_url` and `labels_url` (absolute) on first use.
+    NextMistake {
+        /// Request number.
+        id: u64,
+        /// First index to look at.
+        start: usize,
+        /// Absolute URL of the test images (IDX).
+        images_url: String,
+        /// Absolute URL of the test labels (IDX).
+        labels_url: String,
+    },
     /// Attack one 28×28 image (pixels in `[0,1]`) whose true class is `label`.
     Attack {
         /// Request number; the answer carries it back.
@@ -35,8 +54,24 @@ pub enum Response {
     Started,
     /// A `Load` finished.
     Loaded {
-        /// The backend the worker runs on.
+        /// The backend the worker runs on (`webgpu` or `cpu`).
         backend: String,
+        /// Why WebGPU was wanted but is not used, if so.
+        note: Option<String>,
+    },
+    /// A prediction finished.
+    Predicted {
+        /// The request number.
+        id: u64,
+        /// The ten class probabilities.
+        probabilities: Vec<f32>,
+    },
+    /// A search for a misclassified test image finished.
+    Mistake {
+        /// The request number.
+        id: u64,
+        /// The index found, or `None` when the model gets every test image right.
+        index: Option<usize>,
     },
     /// An attack finished.
     Attacked {
@@ -47,7 +82,7 @@ pub enum Response {
         /// Class probabilities of the adversarial image.
         probabilities: Vec<f32>,
     },
-    /// A request failed; `id` is the attack's request number, if it was one.
+    /// A request failed; `id` is its request number, if it had one.
     Failed {
         /// The failed attack's request number.
         id: Option<u64>,

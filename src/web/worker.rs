@@ -14,11 +14,12 @@ use crate::data::images_tensor;
 use crate::model::{Classifier, weights};
 use crate::readback;
 
-/// The worker's backend, once started, and its model, once loaded.
+/// The worker's backend, once started, its model, once loaded, and the test set, once fetched.
 struct State {
     device: Device,
     kind: BackendKind,
     model: Option<Classifier>,
+    test_set: Option<crate::data::Dataset>,
 }
 
 thread_local! {
@@ -35,16 +36,17 @@ fn send(response: &Response) {
     }
 }
 
-/// Starts the backend on the first call, then loads the model at `url` onto it.
-async fn load(backend_name: &str, url: &str) -> Result<String, String> {
+/// Starts the backend on the first call, then loads the model at `url` onto it. Returns the
+/// backend's name and, when WebGPU was wanted but is not used, why.
+async fn load(backend_name: &str, url: &str) -> Result<(String, Option<String>), String> {
     let started = STATE.with(|s| s.borrow().as_ref().map(|s| (s.device.clone(), s.kind)));
-    let (device, kind) = match started {
-        Some(started) => started,
+    let (device, kind, note) = match started {
+        Some((device, kind)) => (device, kind, None),
         None => {
             let prefer = if backend_name == "cpu" { BackendKind::Cpu } else { BackendKind::WebGpu };
-            let (device, kind, _) = backend::start(prefer).await;
-            STATE.with(|s| *s.borrow_mut() = Some(State { device: device.clone(), kind, model: None }));
-            (device, kind)
+            let (device, kind, note) = backend::start(prefer).await;
+            STATE.with(|s| *s.borrow_mut() = Some(State { device: device.clone(), kind, model: None, test_set: None }));
+            (device, kind, note)
         }
     };
     let bytes = super::fetch::bytes(url).await?;
@@ -54,14 +56,62 @@ async fn load(backend_name: &str, url: &str) -> Result<String, String> {
             state.model = Some(model);
         }
     });
-    Ok(kind.name().to_string())
+    Ok((kind.name().to_string(), note))
+}
+
+/// The loaded model and its device.
+fn loaded() -> Result<(Device, Classifier), String> {
+    STATE
+        .with(|s| s.borrow().as_ref().and_then(|s| s.model.clone().map(|m| (s.device.clone(), m))))
+        .ok_or_else(|| "no model is loaded yet".to_string())
+}
+
+async fn predict(image: Vec<f32>) -> Result<Vec<f32>, String> {
+    let (device, model) = loaded()?;
+    if image.len() != crate::data::PIXELS {
+        return Err(format!("a prediction needs 784 pixels, not {}", image.len()));
+    }
+    readback::floats(model.probabilities(images_tensor(image, &device))).await.map_err(|e| e.to_string())
+}
+
+async fn test_set(images_url: &str, labels_url: &str) -> Result<crate::data::Dataset, String> {
+    if let Some(data) = STATE.with(|s| s.borrow().as_ref().and_then(|s| s.test_set.clone())) {
+        return Ok(data);
+    }
+    let images = super::fetch::bytes(images_url).await?;
+    let labels = super::fetch::bytes(labels_url).await?;
+    let data = crate::data::Dataset::from_idx((images_url, &images), (labels_url, &labels)).map_err(|e| e.to_string())?;
+    STATE.with(|s| {
+        if let Some(state) = s.borrow_mut().as_mut() {
+            state.test_set = Some(data.clone());
+        }
+    });
+    Ok(data)
+}
+
+/// Images classified per step of the search for a misclassified one.
+const SEARCH_BATCH: usize = 64;
+
+async fn next_mistake(start: usize, images_url: &str, labels_url: &str) -> Result<Option<usize>, String> {
+    let (device, model) = loaded()?;
+    let data = test_set(images_url, labels_url).await?;
+    let n = data.len();
+    let mut offset = 0;
+    while offset < n {
+        let indices: Vec<usize> = (offset..(offset + SEARCH_BATCH).min(n)).map(|k| (start + k) % n).collect();
+        let (images, _) = data.batch(&indices, &device);
+        let predictions = readback::ints(model.forward(images).argmax(1).reshape([indices.len()])).await.map_err(|e| e.to_string())?;
+        if let Some(k) = predictions.iter().zip(&indices).position(|(p, &i)| *p != i64::from(data.labels[i])) {
+            return Ok(Some(indices[k]));
+        }
+        offset += SEARCH_BATCH;
+    }
+    Ok(None)
 }
 
 async fn run_attack(config: &attack::AttackConfig, image: Vec<f32>, label: usize) -> Result<(Vec<f32>, Vec<f32>), String> {
     config.validate().map_err(|e| e.to_string())?;
-    let (device, model) = STATE
-        .with(|s| s.borrow().as_ref().and_then(|s| s.model.clone().map(|m| (s.device.clone(), m))))
-        .ok_or("no model is loaded yet")?;
+    let (device, model) = loaded()?;
     if image.len() != crate::data::PIXELS || label > 9 {
         return Err(format!("an attack needs 784 pixels and a label 0–9, not {} pixels and {label}", image.len()));
     }
@@ -76,8 +126,16 @@ async fn run_attack(config: &attack::AttackConfig, image: Vec<f32>, label: usize
 async fn handle(request: Request) {
     let response = match request {
         Request::Load { backend, url } => match load(&backend, &url).await {
-            Ok(backend) => Response::Loaded { backend },
+            Ok((backend, note)) => Response::Loaded { backend, note },
             Err(message) => Response::Failed { id: None, message },
+        },
+        Request::Predict { id, image } => match predict(image).await {
+            Ok(probabilities) => Response::Predicted { id, probabilities },
+            Err(message) => Response::Failed { id: Some(id), message },
+        },
+        Request::NextMistake { id, start, images_url, labels_url } => match next_mistake(start, &images_url, &labels_url).await {
+            Ok(index) => Response::Mistake { id, index },
+            Err(message) => Response::Failed { id: Some(id), message },
         },
         Request::Attack { id, config, image, label } => match run_attack(&config, image, label).await {
             Ok((adversarial, probabilities)) => Response::Attacked { id, adversarial, probabilities },

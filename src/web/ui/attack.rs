@@ -3,10 +3,9 @@
 
 use leptos::html::Canvas;
 use leptos::prelude::*;
-use wasm_bindgen::JsCast;
-use wasm_bindgen::prelude::*;
 
 use super::picture::paint;
+use super::worker_client::WorkerHandle;
 use crate::attack::{AttackConfig, AttackMethod};
 use crate::render;
 use crate::web::protocol::{Request, Response};
@@ -30,48 +29,6 @@ impl Outcome {
 /// Index and value of the largest probability.
 fn best(p: &[f32]) -> (usize, f32) {
     p.iter().copied().enumerate().fold((0, f32::MIN), |b, (i, v)| if v > b.1 { (i, v) } else { b })
-}
-
-/// The worker: started once; requests go out as JSON text, answers come back through `on_response`.
-#[derive(Clone)]
-struct WorkerHandle(JsValue);
-
-impl WorkerHandle {
-    /// Starts `worker.js` (trunk's worker build, next to the page) through a small loader.
-    fn start(on_response: impl Fn(Response) + 'static) -> Result<Self, String> {
-        let document = web_sys::window().and_then(|w| w.document()).ok_or("no document")?;
-        let base = document.base_uri().ok().flatten().ok_or("no base URL")?;
-        let url = |file: &str| web_sys::Url::new_with_base(file, &base).map(|u| u.href());
-        let (script, wasm) = (url("worker.js").map_err(|e| format!("{e:?}"))?, url("worker_bg.wasm").map_err(|e| format!("{e:?}"))?);
-        let loader = format!("importScripts({script:?}); wasm_bindgen({wasm:?});");
-        let parts = js_sys::Array::of1(&JsValue::from_str(&loader));
-        let blob = web_sys::Blob::new_with_str_sequence(&parts).map_err(|e| format!("{e:?}"))?;
-        let blob_url = web_sys::Url::create_object_url_with_blob(&blob).map_err(|e| format!("{e:?}"))?;
-        let constructor: js_sys::Function = js_sys::Reflect::get(&js_sys::global(), &JsValue::from_str("Worker"))
-            .ok()
-            .and_then(|c| c.dyn_into().ok())
-            .ok_or("this browser has no Web Workers")?;
-        let worker = js_sys::Reflect::construct(&constructor, &js_sys::Array::of1(&JsValue::from_str(&blob_url)))
-            .map_err(|e| format!("cannot start the worker: {e:?}"))?;
-        let onmessage = Closure::<dyn Fn(web_sys::MessageEvent)>::new(move |event: web_sys::MessageEvent| {
-            let text = event.data().as_string().unwrap_or_default();
-            match serde_json::from_str::<Response>(&text) {
-                Ok(response) => on_response(response),
-                Err(e) => on_response(Response::Failed { id: None, message: format!("bad answer from the worker: {e}") }),
-            }
-        });
-        js_sys::Reflect::set(&worker, &JsValue::from_str("onmessage"), onmessage.as_ref()).map_err(|e| format!("{e:?}"))?;
-        onmessage.forget();
-        Ok(WorkerHandle(worker))
-    }
-
-    fn send(&self, request: &Request) {
-        if let Ok(post) = js_sys::Reflect::get(&self.0, &JsValue::from_str("postMessage")) {
-            if let Ok(post) = post.dyn_into::<js_sys::Function>() {
-                let _ = post.call1(&self.0, &JsValue::from_str(&request.to_json()));
-            }
-        }
-    }
 }
 
 /// A 28×28 picture canvas, repainted whenever `picture` changes.
@@ -131,6 +88,7 @@ pub fn AttackPanel(
             running.set(false);
             problem.set(Some(message));
         }
+        Response::Predicted { .. } | Response::Mistake { .. } => {}
     };
     let worker = StoredValue::new_local(None::<WorkerHandle>);
     match WorkerHandle::start(on_response) {

@@ -64,12 +64,23 @@ pub fn DrawCanvas(on_input: Callback<Option<Vec<f32>>>, show: Signal<Option<Vec<
             }
         }
     });
-    let publish = move |canvas: &HtmlCanvasElement| {
-        let pixels = input(canvas);
+    // Reads the drawing at most once per animation frame, however fast pointer events come.
+    let frame_pending = StoredValue::new(false);
+    let publish_now = move || {
+        frame_pending.set_value(false);
+        let Some(canvas) = surface.get_untracked() else { return };
+        let pixels = input(&canvas);
         if let Some(small) = small.get_untracked() {
             preview(&small, pixels.as_deref());
         }
         on_input.run(pixels);
+    };
+    let publish = move |_: &HtmlCanvasElement| {
+        if frame_pending.get_value() {
+            return;
+        }
+        frame_pending.set_value(true);
+        request_animation_frame(publish_now);
     };
     let stroke_to = move |canvas: &HtmlCanvasElement, to: (f64, f64)| {
         let Some(ctx) = context(canvas) else { return };

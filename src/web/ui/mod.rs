@@ -5,29 +5,20 @@ mod draw;
 mod picture;
 mod probabilities;
 mod sample;
+mod worker_client;
 
-use burn::tensor::Device;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-use super::backend::{self, BackendKind};
-use crate::data::images_tensor;
-use crate::model::Classifier;
-use crate::model::weights;
+use super::backend::BackendKind;
+use super::protocol::{Request, Response};
 use crate::attack::AttackMethod;
-use crate::readback;
 use crate::share::{SharedInput, ShareState};
+use worker_client::WorkerHandle;
 use attack::AttackPanel;
 use draw::DrawCanvas;
 use probabilities::Probabilities;
 use sample::SamplePicker;
-
-/// The backend and the model in use.
-#[derive(Clone)]
-struct Engine {
-    device: Device,
-    model: Classifier,
-}
 
 /// Puts `text` on the clipboard when the browser allows it (the link is shown on the page anyway).
 fn copy_to_clipboard(text: &str) {
@@ -49,86 +40,86 @@ fn copy_to_clipboard(text: &str) {
     }
 }
 
-/// Loads pretrained model `id` from the site's `models/` folder onto `device`.
-async fn load_model(id: &str, device: &Device) -> Result<Classifier, String> {
-    let url = format!("models/{id}.safetensors");
-    let bytes = super::fetch::bytes(&url).await?;
-    weights::from_bytes(&bytes, device).map(|(model, _)| model).map_err(|e| format!("{url}: {e}"))
+/// `relative` resolved against the page's base URL (workers need absolute URLs).
+fn absolute(relative: &str) -> String {
+    web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.base_uri().ok().flatten())
+        .and_then(|base| web_sys::Url::new_with_base(relative, &base).ok())
+        .map_or_else(|| relative.to_string(), |u| u.href())
 }
 
 /// The root component: backend, model picker, drawing canvas and live prediction.
 #[component]
 pub fn App() -> impl IntoView {
-    let engine = StoredValue::new_local(None::<Engine>);
     let backend_kind = RwSignal::new(None::<BackendKind>);
     let backend_note = RwSignal::new(None::<String>);
     let error = RwSignal::new(None::<String>);
     let model_id = RwSignal::new(super::PRETRAINED[0].to_string());
-    let loading = RwSignal::new(true);
+    let loaded = RwSignal::new(false);
+    let started = RwSignal::new(false);
     let input = RwSignal::new(None::<Vec<f32>>);
     let probs = RwSignal::new(None::<Vec<f32>>);
-    let generation = StoredValue::new(0u64);
+    let last_request = StoredValue::new(0u64);
     let method = RwSignal::new(AttackMethod::Fgsm);
     let epsilon = RwSignal::new(0.3f32);
     let steps = RwSignal::new(40usize);
-    let sample_request = RwSignal::new(None::<usize>);
+    let sample_request = RwSignal::new(None::<(u64, usize)>);
     let share_url = RwSignal::new(None::<String>);
-
-    // Classifies the current input; results of superseded requests are dropped.
-    let classify = move || {
-        let Some(pixels) = input.get_untracked() else {
-            probs.set(None);
-            return;
-        };
-        let Some(Engine { device, model }) = engine.get_value() else { return };
-        generation.update_value(|g| *g += 1);
-        let mine = generation.get_value();
-        spawn_local(async move {
-            let result = readback::floats(model.probabilities(images_tensor(pixels, &device))).await;
-            if generation.get_value() != mine {
-                return;
-            }
-            match result {
-                Ok(p) => probs.set(Some(p)),
-                Err(e) => error.set(Some(e.to_string())),
-            }
-        });
-    };
-
-    let select_model = move |id: String| {
-        loading.set(true);
-        model_id.set(id.clone());
-        spawn_local(async move {
-            let Some(Engine { device, .. }) = engine.get_value() else { return };
-            match load_model(&id, &device).await {
-                Ok(model) => {
-                    engine.set_value(Some(Engine { device, model }));
-                    error.set(None);
-                    classify();
-                }
-                Err(e) => error.set(Some(e)),
-            }
-            loading.set(false);
-        });
-    };
-
-    spawn_local(async move {
-        let (device, kind, note) = backend::start(BackendKind::WebGpu).await;
-        backend_kind.set(Some(kind));
-        backend_note.set(note);
-        match load_model(&model_id.get_untracked(), &device).await {
-            Ok(model) => {
-                engine.set_value(Some(Engine { device, model }));
-                classify();
-            }
-            Err(e) => error.set(Some(e)),
-        }
-        loading.set(false);
-    });
-
-    // A test image (index into the MNIST test set) instead of a drawing.
+    // A test image (index into the MNIST test set, label) instead of a drawing.
     let sample = RwSignal::new(None::<(usize, usize)>);
     let shown = RwSignal::new(None::<Vec<f32>>);
+
+    // The prediction worker: live predictions and searches never run on the main thread.
+    let predictor = StoredValue::new_local(None::<WorkerHandle>);
+    let send = move |request: Request| {
+        predictor.with_value(|w| {
+            if let Some(w) = w {
+                w.send(&request);
+            }
+        });
+    };
+    let next_id = move || {
+        last_request.update_value(|i| *i += 1);
+        last_request.get_value()
+    };
+    // Asks for the current input's probabilities; answers to older requests are dropped.
+    let classify = move || match input.get_untracked() {
+        None => probs.set(None),
+        Some(image) if loaded.get_untracked() => send(Request::Predict { id: next_id(), image }),
+        Some(_) => {}
+    };
+    let on_response = move |response: Response| match response {
+        Response::Started => started.set(true),
+        Response::Loaded { backend, note } => {
+            backend_kind.set(Some(if backend == "webgpu" { BackendKind::WebGpu } else { BackendKind::Cpu }));
+            backend_note.set(note);
+            loaded.set(true);
+            classify();
+        }
+        Response::Predicted { id, probabilities } => {
+            if id == last_request.get_value() {
+                probs.set(Some(probabilities));
+            }
+        }
+        Response::Mistake { index: Some(i), .. } => sample_request.set(Some((next_id(), i))),
+        Response::Mistake { index: None, .. } => error.set(Some("this model classifies every test image correctly".into())),
+        Response::Attacked { .. } => {}
+        Response::Failed { message, .. } => error.set(Some(message)),
+    };
+    match WorkerHandle::start(on_response) {
+        Ok(handle) => predictor.set_value(Some(handle)),
+        Err(e) => error.set(Some(e)),
+    }
+    let model_url = Signal::derive(move || absolute(&format!("models/{}.safetensors", model_id.get())));
+    Effect::new(move |_| {
+        let url = model_url.get();
+        if started.get() {
+            loaded.set(false);
+            send(Request::Load { backend: "webgpu".into(), url });
+        }
+    });
+
     let on_input = Callback::new(move |pixels: Option<Vec<f32>>| {
         sample.set(None);
         input.set(pixels);
@@ -140,7 +131,14 @@ pub fn App() -> impl IntoView {
         input.set(Some(pixels));
         classify();
     });
-    let model_now = move || engine.get_value().map(|e| (e.device, e.model));
+    let on_find_mistake = Callback::new(move |start: usize| {
+        send(Request::NextMistake {
+            id: next_id(),
+            start,
+            images_url: absolute("data/t10k-images-idx3-ubyte"),
+            labels_url: absolute("data/t10k-labels-idx1-ubyte"),
+        });
+    });
 
     // The state in the page's link; malformed values are reported and replaced by defaults.
     let search = web_sys::window().and_then(|w| w.location().search().ok()).unwrap_or_default();
@@ -154,7 +152,7 @@ pub fn App() -> impl IntoView {
     steps.set(linked.steps);
     match linked.input {
         SharedInput::Empty => {}
-        SharedInput::Sample(i) => sample_request.set(Some(i)),
+        SharedInput::Sample(i) => sample_request.set(Some((0, i))),
         SharedInput::Drawing(pixels) => {
             shown.set(Some(pixels.clone()));
             input.set(Some(pixels));
@@ -182,22 +180,16 @@ pub fn App() -> impl IntoView {
         copy_to_clipboard(&url);
         share_url.set(Some(url));
     };
+
     // The class an attack moves away from: a test image's label, else the model's reading.
     let attack_label = Signal::derive(move || {
         sample.get().map(|(_, label)| label).or_else(|| {
             probs.with(|p| p.as_ref().map(|p| p.iter().enumerate().fold(0, |b, (i, v)| if *v > p[b] { i } else { b })))
         })
     });
-    let model_url = Signal::derive(move || {
-        let relative = format!("models/{}.safetensors", model_id.get());
-        web_sys::window()
-            .and_then(|w| w.document())
-            .and_then(|d| d.base_uri().ok().flatten())
-            .and_then(|base| web_sys::Url::new_with_base(&relative, &base).ok())
-            .map_or(relative, |u| u.href())
-    });
     let backend_name = Signal::derive(move || backend_kind.get().map(BackendKind::name));
-    let ready = move || !loading.get() && backend_kind.get().is_some() && engine.with_value(Option::is_some);
+    let ready = move || loaded.get() && backend_kind.get().is_some();
+    let select_model = move |id: String| model_id.set(id);
 
     view! {
         <header class="app-header">
@@ -241,7 +233,7 @@ pub fn App() -> impl IntoView {
                     <h2 class="card-title">"Draw a digit"</h2>
                     <p class="muted small">"Draw with a mouse, finger or pen. Like MNIST's digits, the drawing is cropped, scaled to 20×20 and centred by its centre of mass in 28×28 pixels; the small image is what the model sees."</p>
                     <DrawCanvas on_input=on_input show=shown.into() />
-                    <SamplePicker on_sample=on_sample sample=sample.into() model=model_now request=sample_request.into() />
+                    <SamplePicker on_sample=on_sample sample=sample.into() on_find_mistake=on_find_mistake request=sample_request.into() />
                 </section>
                 <section class="card">
                     <h2 class="card-title">"Prediction"</h2>

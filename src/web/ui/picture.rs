@@ -5,9 +5,12 @@ use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement, ImageData};
 
 use crate::render::Picture;
 
-/// The canvas's 2D context.
+/// The canvas's 2D context, kept in memory (`willReadFrequently`) because the page reads its
+/// pixels back on every stroke: a GPU-backed canvas would stall the main thread on each read.
 pub fn context(canvas: &HtmlCanvasElement) -> Option<CanvasRenderingContext2d> {
-    canvas.get_context("2d").ok().flatten()?.dyn_into().ok()
+    let options = js_sys::Object::new();
+    js_sys::Reflect::set(&options, &"willReadFrequently".into(), &true.into()).ok()?;
+    canvas.get_context_with_context_options("2d", &options).ok().flatten()?.dyn_into().ok()
 }
 
 /// Paints `picture` at the canvas's top-left corner, one canvas pixel per picture pixel.

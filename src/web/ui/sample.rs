@@ -1,53 +1,29 @@
-//! Test images instead of a drawing: by index, at random, or the next one the model gets wrong.
+//! Test images instead of a drawing: by index, at random, or the next one the model gets wrong
+//! (that search runs in the worker).
 
-use burn::tensor::Device;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-use crate::data::{Dataset, idx};
-use crate::model::Classifier;
-use crate::readback;
-
-/// Images classified per step of the search for a misclassified one.
-const SEARCH_BATCH: usize = 32;
+use crate::data::Dataset;
 
 /// Fetches and parses the MNIST test set shipped in `data/`.
 async fn load_test_set() -> Result<Dataset, String> {
-    let images = crate::web::fetch::bytes("data/t10k-images-idx3-ubyte").await?;
-    let labels = crate::web::fetch::bytes("data/t10k-labels-idx1-ubyte").await?;
-    let (pixels, _) = idx::parse_images("data/t10k-images-idx3-ubyte", &images).map_err(|e| e.to_string())?;
-    let labels = idx::parse_labels("data/t10k-labels-idx1-ubyte", &labels).map_err(|e| e.to_string())?;
-    if pixels.len() != labels.len() * crate::data::PIXELS {
-        return Err("the test images and labels do not match".into());
-    }
-    Ok(Dataset::new(pixels, labels))
-}
-
-/// The first index from `start` (wrapping) whose image `model` misclassifies.
-async fn next_misclassified(model: &Classifier, device: &Device, data: &Dataset, start: usize) -> Result<Option<usize>, String> {
-    let n = data.len();
-    let mut offset = 0;
-    while offset < n {
-        let indices: Vec<usize> = (offset..(offset + SEARCH_BATCH).min(n)).map(|k| (start + k) % n).collect();
-        let (images, _) = data.batch(&indices, device);
-        let predictions = readback::ints(model.forward(images).argmax(1).reshape([indices.len()])).await.map_err(|e| e.to_string())?;
-        if let Some(k) = predictions.iter().zip(&indices).position(|(p, &i)| *p != i64::from(data.labels[i])) {
-            return Ok(Some(indices[k]));
-        }
-        offset += SEARCH_BATCH;
-    }
-    Ok(None)
+    let (images_url, labels_url) = ("data/t10k-images-idx3-ubyte", "data/t10k-labels-idx1-ubyte");
+    let images = crate::web::fetch::bytes(images_url).await?;
+    let labels = crate::web::fetch::bytes(labels_url).await?;
+    Dataset::from_idx((images_url, &images), (labels_url, &labels)).map_err(|e| e.to_string())
 }
 
 /// Index input (`sample-input`), `sample-random` and `sample-wrong` buttons. `on_sample` gets
-/// `(index, label, pixels)`; `sample` is the test image shown now, if any; `model` the model in
-/// use; `request` a test image to show (from a share link).
+/// `(index, label, pixels)`; `sample` is the test image shown now, if any; `on_find_mistake`
+/// asks the worker for the next misclassified image from an index; `request` is a test image to
+/// show (from a share link or that search), with a request number.
 #[component]
 pub fn SamplePicker(
     on_sample: Callback<(usize, usize, Vec<f32>)>,
     sample: Signal<Option<(usize, usize)>>,
-    model: impl Fn() -> Option<(Device, Classifier)> + Copy + 'static,
-    request: Signal<Option<usize>>,
+    on_find_mistake: Callback<usize>,
+    request: Signal<Option<(u64, usize)>>,
 ) -> impl IntoView {
     let data = StoredValue::new(None::<Dataset>);
     let busy = RwSignal::new(false);
@@ -81,7 +57,7 @@ pub fn SamplePicker(
     })));
     // A share link asks for a test image.
     Effect::new(move |_| {
-        if let Some(i) = request.get() {
+        if let Some((_, i)) = request.get() {
             show_index(i);
         }
     });
@@ -89,13 +65,7 @@ pub fn SamplePicker(
         let i = (js_sys::Math::random() * 10_000.0) as usize;
         show_index(i.min(9_999));
     };
-    let wrong = move || {
-        let start = sample.get_untracked().map_or(0, |(i, _)| i + 1);
-        with_data(Box::new(move |d| Box::pin(async move {
-            let (device, model) = model().ok_or("no model is loaded yet")?;
-            next_misclassified(&model, &device, &d, start).await
-        })));
-    };
+    let wrong = move || on_find_mistake.run(sample.get_untracked().map_or(0, |(i, _)| i + 1));
 
     view! {
         <div class="toolbar">

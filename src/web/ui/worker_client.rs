@@ -1,0 +1,50 @@
+//! The page's side of the Web Worker: starting it from trunk's worker build and exchanging
+//! [`Request`]s and [`Response`]s with it.
+
+use wasm_bindgen::JsCast;
+use wasm_bindgen::prelude::*;
+
+use crate::web::protocol::{Request, Response};
+
+/// The worker: started once; requests go out as JSON text, answers come back through `on_response`.
+#[derive(Clone)]
+pub struct WorkerHandle(JsValue);
+
+impl WorkerHandle {
+    /// Starts `worker.js` (trunk's worker build, next to the page) through a small loader.
+    pub fn start(on_response: impl Fn(Response) + 'static) -> Result<Self, String> {
+        let document = web_sys::window().and_then(|w| w.document()).ok_or("no document")?;
+        let base = document.base_uri().ok().flatten().ok_or("no base URL")?;
+        let url = |file: &str| web_sys::Url::new_with_base(file, &base).map(|u| u.href());
+        let (script, wasm) = (url("worker.js").map_err(|e| format!("{e:?}"))?, url("worker_bg.wasm").map_err(|e| format!("{e:?}"))?);
+        let loader = format!("importScripts({script:?}); wasm_bindgen({wasm:?});");
+        let parts = js_sys::Array::of1(&JsValue::from_str(&loader));
+        let blob = web_sys::Blob::new_with_str_sequence(&parts).map_err(|e| format!("{e:?}"))?;
+        let blob_url = web_sys::Url::create_object_url_with_blob(&blob).map_err(|e| format!("{e:?}"))?;
+        let constructor: js_sys::Function = js_sys::Reflect::get(&js_sys::global(), &JsValue::from_str("Worker"))
+            .ok()
+            .and_then(|c| c.dyn_into().ok())
+            .ok_or("this browser has no Web Workers")?;
+        let worker = js_sys::Reflect::construct(&constructor, &js_sys::Array::of1(&JsValue::from_str(&blob_url)))
+            .map_err(|e| format!("cannot start the worker: {e:?}"))?;
+        let onmessage = Closure::<dyn Fn(web_sys::MessageEvent)>::new(move |event: web_sys::MessageEvent| {
+            let text = event.data().as_string().unwrap_or_default();
+            match serde_json::from_str::<Response>(&text) {
+                Ok(response) => on_response(response),
+                Err(e) => on_response(Response::Failed { id: None, message: format!("bad answer from the worker: {e}") }),
+            }
+        });
+        js_sys::Reflect::set(&worker, &JsValue::from_str("onmessage"), onmessage.as_ref()).map_err(|e| format!("{e:?}"))?;
+        onmessage.forget();
+        Ok(WorkerHandle(worker))
+    }
+
+    pub fn send(&self, request: &Request) {
+        if let Ok(post) = js_sys::Reflect::get(&self.0, &JsValue::from_str("postMessage")) {
+            if let Ok(post) = post.dyn_into::<js_sys::Function>() {
+                let _ = post.call1(&self.0, &JsValue::from_str(&request.to_json()));
+            }
+        }
+    }
+}
+
