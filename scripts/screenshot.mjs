@@ -1,5 +1,5 @@
 // Takes the README's screenshot from the real page: builds nothing, serves dist/, opens it in
-// headless Chromium (CPU backend), draws a digit and saves www/screenshot.png.
+// headless Chromium (CPU backend), draws a digit, attacks it with PGD and saves www/screenshot.png.
 //   node scripts/screenshot.mjs            (after scripts/build-site.sh)
 import path from 'node:path';
 import * as h from '../tests/browser/harness.mjs';
@@ -7,7 +7,7 @@ import * as h from '../tests/browser/harness.mjs';
 const out = path.join(h.REPO_ROOT, 'www', 'screenshot.png');
 const s = await h.openPage({ webgpu: false });
 try {
-  await s.page.setViewportSize({ width: 1100, height: 760 });
+  await s.page.setViewportSize({ width: 1100, height: 1000 });
   await s.ready();
   const canvas = await h.waitForTestId(s.page, 'draw-canvas');
   await canvas.scrollIntoViewIfNeeded();
@@ -22,6 +22,11 @@ try {
   };
   await stroke([[0.25, 0.22], [0.75, 0.22], [0.45, 0.82]]);
   await h.waitForTestId(s.page, 'prediction');
+  await s.page.selectOption(h.byTestId('attack-select'), 'pgd');
+  await s.page.fill(h.byTestId('eps-input'), '0.2');
+  await s.page.waitForFunction(() => !document.querySelector('[data-testid="attack-run"]').disabled);
+  await s.page.click(h.byTestId('attack-run'));
+  await h.waitForTestId(s.page, 'adv-prediction', 60_000);
   await h.sleep(500);
   await s.page.screenshot({ path: out, fullPage: true });
   console.log(`wrote ${out}`);
