@@ -4,6 +4,7 @@
 use leptos::html::Canvas;
 use leptos::prelude::*;
 
+use super::best;
 use super::picture::paint;
 use super::worker_client::WorkerHandle;
 use crate::attack::{AttackConfig, AttackMethod};
@@ -24,11 +25,6 @@ impl Outcome {
     fn delta(&self) -> Vec<f32> {
         self.adversarial.iter().zip(&self.original).map(|(a, o)| a - o).collect()
     }
-}
-
-/// Index and value of the largest probability.
-fn best(p: &[f32]) -> (usize, f32) {
-    p.iter().copied().enumerate().fold((0, f32::MIN), |b, (i, v)| if v > b.1 { (i, v) } else { b })
 }
 
 /// A 28×28 picture canvas, repainted whenever `picture` changes.

@@ -40,6 +40,11 @@ fn copy_to_clipboard(text: &str) {
     }
 }
 
+/// Index and value of the largest of ten probabilities.
+fn best(p: &[f32]) -> (usize, f32) {
+    p.iter().copied().enumerate().fold((0, f32::MIN), |b, (i, v)| if v > b.1 { (i, v) } else { b })
+}
+
 /// `relative` resolved against the page's base URL (workers need absolute URLs).
 fn absolute(relative: &str) -> String {
     web_sys::window()
@@ -184,7 +189,7 @@ pub fn App() -> impl IntoView {
     // The class an attack moves away from: a test image's label, else the model's reading.
     let attack_label = Signal::derive(move || {
         sample.get().map(|(_, label)| label).or_else(|| {
-            probs.with(|p| p.as_ref().map(|p| p.iter().enumerate().fold(0, |b, (i, v)| if *v > p[b] { i } else { b })))
+            probs.with(|p| p.as_deref().map(|p| best(p).0))
         })
     });
     let backend_name = Signal::derive(move || backend_kind.get().map(BackendKind::name));

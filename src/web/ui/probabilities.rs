@@ -2,10 +2,7 @@
 
 use leptos::prelude::*;
 
-/// Index and value of the largest probability.
-fn best(p: &[f32]) -> (usize, f32) {
-    p.iter().copied().enumerate().fold((0, f32::MIN), |b, (i, v)| if v > b.1 { (i, v) } else { b })
-}
+use super::best;
 
 /// The prediction (`prediction` hook) and bars `prob-0` … `prob-9` (`data-value` in `[0,1]`).
 #[component]
