@@ -44,6 +44,9 @@ pub enum Request {
         image: Vec<f32>,
         /// The class the attack moves away from (the label, or the prediction for a drawing).
         label: usize,
+        /// Attack the model at this absolute URL instead of the loaded one (the standard vs
+        /// robust comparison); the worker keeps the models it has loaded.
+        model_url: Option<String>,
     },
 }
 

@@ -19,6 +19,8 @@ struct State {
     device: Device,
     kind: BackendKind,
     model: Option<Classifier>,
+    /// Models loaded so far, by URL.
+    cache: std::collections::HashMap<String, Classifier>,
     test_set: Option<crate::data::Dataset>,
 }
 
@@ -45,18 +47,32 @@ async fn load(backend_name: &str, url: &str) -> Result<(String, Option<String>),
         None => {
             let prefer = if backend_name == "cpu" { BackendKind::Cpu } else { BackendKind::WebGpu };
             let (device, kind, note) = backend::start(prefer).await;
-            STATE.with(|s| *s.borrow_mut() = Some(State { device: device.clone(), kind, model: None, test_set: None }));
+            STATE.with(|s| *s.borrow_mut() = Some(State { device: device.clone(), kind, model: None, cache: Default::default(), test_set: None }));
             (device, kind, note)
         }
     };
-    let bytes = super::fetch::bytes(url).await?;
-    let (model, _) = weights::from_bytes(&bytes, &device).map_err(|e| format!("{url}: {e}"))?;
+    let model = model_at(url, &device).await?;
     STATE.with(|s| {
         if let Some(state) = s.borrow_mut().as_mut() {
             state.model = Some(model);
         }
     });
     Ok((kind.name().to_string(), note))
+}
+
+/// The model at `url` on `device`, fetched once and then kept.
+async fn model_at(url: &str, device: &Device) -> Result<Classifier, String> {
+    if let Some(model) = STATE.with(|s| s.borrow().as_ref().and_then(|s| s.cache.get(url).cloned())) {
+        return Ok(model);
+    }
+    let bytes = super::fetch::bytes(url).await?;
+    let (model, _) = weights::from_bytes(&bytes, device).map_err(|e| format!("{url}: {e}"))?;
+    STATE.with(|s| {
+        if let Some(state) = s.borrow_mut().as_mut() {
+            state.cache.insert(url.to_string(), model.clone());
+        }
+    });
+    Ok(model)
 }
 
 /// The loaded model and its device.
@@ -109,9 +125,12 @@ async fn next_mistake(start: usize, images_url: &str, labels_url: &str) -> Resul
     Ok(None)
 }
 
-async fn run_attack(config: &attack::AttackConfig, image: Vec<f32>, label: usize) -> Result<(Vec<f32>, Vec<f32>), String> {
+async fn run_attack(config: &attack::AttackConfig, image: Vec<f32>, label: usize, model_url: Option<&str>) -> Result<(Vec<f32>, Vec<f32>), String> {
     config.validate().map_err(|e| e.to_string())?;
-    let (device, model) = loaded()?;
+    let (device, mut model) = loaded()?;
+    if let Some(url) = model_url {
+        model = model_at(url, &device).await?;
+    }
     if image.len() != crate::data::PIXELS || label > 9 {
         return Err(format!("an attack needs 784 pixels and a label 0–9, not {} pixels and {label}", image.len()));
     }
@@ -137,7 +156,7 @@ async fn handle(request: Request) {
             Ok(index) => Response::Mistake { id, index },
             Err(message) => Response::Failed { id: Some(id), message },
         },
-        Request::Attack { id, config, image, label } => match run_attack(&config, image, label).await {
+        Request::Attack { id, config, image, label, model_url } => match run_attack(&config, image, label, model_url.as_deref()).await {
             Ok((adversarial, probabilities)) => Response::Attacked { id, adversarial, probabilities },
             Err(message) => Response::Failed { id: Some(id), message },
         },

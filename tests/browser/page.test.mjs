@@ -188,6 +188,34 @@ for (const v of h.variants()) {
       });
     });
 
+    test('standard vs robust: PGD ε=0.1 flips cnn-standard, and cnn-robust holds where the CLI says it does', { timeout: READY_MS + 6 * PREDICTION_MS }, async (t) => {
+      await s.check(async () => {
+        await s.ready();
+        const index = 0;
+        const attack = (weights) => cli(['attack', '--weights', weights, '--index', String(index), '--attack', 'pgd', '--eps', '0.1', '--json']);
+        const standard = attack('www/models/cnn-standard.safetensors');
+        const robust = attack('www/models/cnn-robust.safetensors');
+        t.diagnostic(`CLI: label ${standard.label}; cnn-standard → ${standard.adversarial_prediction}, cnn-robust → ${robust.adversarial_prediction}`);
+        await s.page.selectOption(h.byTestId('model-select'), 'cnn-standard');
+        await s.page.selectOption(h.byTestId('attack-select'), 'pgd');
+        await s.page.fill(h.byTestId('eps-input'), '0.1');
+        await s.page.fill(h.byTestId('sample-input'), String(index));
+        await s.page.press(h.byTestId('sample-input'), 'Enter');
+        await s.page.waitForSelector(h.byTestId('sample-label'), { timeout: PREDICTION_MS });
+        await s.page.check(h.byTestId('compare-robust'));
+        await s.page.locator(h.byTestId('attack-run')).click({ timeout: PREDICTION_MS });
+        const page = await h.waitForTestId(s.page, 'adv-prediction', 2 * PREDICTION_MS);
+        const twin = await h.waitForTestId(s.page, 'compare-adv-prediction', 3 * PREDICTION_MS);
+        const [pageStandard, pageRobust] = [Number((await page.textContent()).trim()), Number((await twin.textContent()).trim())];
+        t.diagnostic(`page: cnn-standard → ${pageStandard}, cnn-robust → ${pageRobust}`);
+        assert.notEqual(standard.adversarial_prediction, standard.label, 'PGD ε=0.1 flips the standard CNN (CLI)');
+        assert.equal(robust.adversarial_prediction, robust.label, 'the robust CNN holds at ε=0.1 (CLI)');
+        assert.equal(pageStandard, standard.adversarial_prediction);
+        assert.equal(pageRobust, robust.adversarial_prediction);
+        assert.ok(Number(await s.page.getAttribute(h.byTestId('compare-perturbation-linf'), 'data-value')) <= 0.1 + 1e-6);
+      });
+    });
+
     test('no request from the page leaves the local server', { timeout: READY_MS + 30_000 }, async (t) => {
       await s.check(async () => {
         await s.ready().catch(() => {}); // judge whatever the page asked for, ready or not

@@ -44,6 +44,46 @@ fn PictureCanvas(picture: Signal<Option<render::Picture>>, label: &'static str) 
     }
 }
 
+/// One attack's result: original | perturbation | adversarial, the prediction before and after,
+/// and the norms. Hooks are `{prefix}adv-prediction`, `{prefix}perturbation-linf`, ….
+#[component]
+fn OutcomeView(outcome: RwSignal<Option<Outcome>>, prefix: &'static str, title: Signal<String>) -> impl IntoView {
+    let original = Signal::derive(move || outcome.with(|o| o.as_ref().map(|o| render::grayscale(&o.original, 28))));
+    let adversarial = Signal::derive(move || outcome.with(|o| o.as_ref().map(|o| render::grayscale(&o.adversarial, 28))));
+    let perturbation = Signal::derive(move || outcome.with(|o| o.as_ref().map(|o| render::diverging(&o.delta(), 28, None).0)));
+    view! {
+        <h3 class="small">{move || title.get()}</h3>
+        <div class="canvas-pair">
+            <PictureCanvas picture=original label="Original" />
+            <PictureCanvas picture=perturbation label="Perturbation (red +, blue −)" />
+            <PictureCanvas picture=adversarial label="Adversarial" />
+        </div>
+        {move || {
+            outcome.get().map(|o| {
+                let (digit, confidence) = best(&o.probabilities);
+                let d = o.delta();
+                let linf = d.iter().fold(0.0f32, |m, v| m.max(v.abs()));
+                let l2 = d.iter().map(|v| v * v).sum::<f32>().sqrt();
+                let l0 = d.iter().filter(|v| v.abs() > 1e-6).count();
+                let flipped = if o.config.target.is_some() { Some(digit) == o.config.target } else { digit != o.label };
+                view! {
+                    <p class="prediction">
+                        <span class="muted">{format!("{} → ", o.label)}</span>
+                        <span data-testid=format!("{prefix}adv-prediction") data-confidence=confidence.to_string()>{digit}</span>
+                        <span class="prediction-conf">{format!("{:.1}% confident — {}", confidence * 100.0, if flipped { "the attack succeeded" } else { "the model held" })}</span>
+                    </p>
+                    <div class="row small">
+                        <span class="metric">"L∞ " <span class="metric-value" data-testid=format!("{prefix}perturbation-linf") data-value=linf.to_string()>{format!("{linf:.4}")}</span></span>
+                        <span class="metric">"L2 " <span class="metric-value" data-testid=format!("{prefix}perturbation-l2") data-value=l2.to_string()>{format!("{l2:.4}")}</span></span>
+                        <span class="metric">"L0 " <span class="metric-value" data-testid=format!("{prefix}perturbation-l0") data-value=l0.to_string()>{l0}</span></span>
+                        <span class="muted">{format!("colour scale ±{linf:.3}")}</span>
+                    </div>
+                }
+            })
+        }}
+    }
+}
+
 /// The attack panel. `input` is the image to attack; `label` the class to move away from;
 /// `model_url` the weights the worker loads; `method`, `epsilon`, `steps` the parameters a share
 /// link carries.
@@ -56,7 +96,12 @@ pub fn AttackPanel(
     method: RwSignal<AttackMethod>,
     epsilon: RwSignal<f32>,
     steps: RwSignal<usize>,
+    model_label: Signal<String>,
+    counterpart: Signal<Option<(String, String)>>,
 ) -> impl IntoView {
+    let compare = RwSignal::new(false);
+    let outcome2 = RwSignal::new(None::<Outcome>);
+    let pending2 = StoredValue::new(None::<(u64, Vec<f32>, usize, AttackConfig)>);
     let step_size = RwSignal::new(0.01f32);
     let target = RwSignal::new(None::<usize>);
     let outcome = RwSignal::new(None::<Outcome>);
@@ -72,12 +117,12 @@ pub fn AttackPanel(
         Response::Started => worker_started.set(true),
         Response::Loaded { .. } => worker_ready.set(true),
         Response::Attacked { id, adversarial, probabilities } => {
-            if let Some((pid, original, label, config)) = pending.get_value() {
-                if pid == id {
-                    outcome.set(Some(Outcome { original, adversarial, probabilities, label, config }));
-                    running.set(false);
-                    problem.set(None);
-                }
+            if let Some((_, original, label, config)) = pending.get_value().filter(|p| p.0 == id) {
+                outcome.set(Some(Outcome { original, adversarial, probabilities, label, config }));
+                running.set(false);
+                problem.set(None);
+            } else if let Some((_, original, label, config)) = pending2.get_value().filter(|p| p.0 == id) {
+                outcome2.set(Some(Outcome { original, adversarial, probabilities, label, config }));
             }
         }
         Response::Failed { message, .. } => {
@@ -125,9 +170,14 @@ pub fn AttackPanel(
         let id = next_id.get_value();
         pending.set_value(Some((id, image.clone(), label, config.clone())));
         running.set(true);
+        let second = counterpart.get_untracked().filter(|_| compare.get_untracked());
         worker.with_value(|w| {
-            if let Some(w) = w {
-                w.send(&Request::Attack { id, config, image, label });
+            let Some(w) = w else { return };
+            w.send(&Request::Attack { id, config: config.clone(), image: image.clone(), label, model_url: None });
+            if let Some((_, url)) = second {
+                let id2 = id + 1_000_000_000;
+                pending2.set_value(Some((id2, image.clone(), label, config.clone())));
+                w.send(&Request::Attack { id: id2, config, image, label, model_url: Some(url) });
             }
         });
     };
@@ -136,6 +186,7 @@ pub fn AttackPanel(
         input.track();
         model_url.track();
         outcome.set(None);
+        outcome2.set(None);
     });
     // Live mode: once an attack has run, changing ε re-runs it.
     Effect::new(move |previous: Option<f32>| {
@@ -146,20 +197,6 @@ pub fn AttackPanel(
         eps
     });
 
-    let original = Signal::derive(move || outcome.with(|o| o.as_ref().map(|o| render::grayscale(&o.original, 28))));
-    let adversarial = Signal::derive(move || outcome.with(|o| o.as_ref().map(|o| render::grayscale(&o.adversarial, 28))));
-    let perturbation = Signal::derive(move || outcome.with(|o| o.as_ref().map(|o| render::diverging(&o.delta(), 28, None).0)));
-    let norms = move || {
-        outcome.with(|o| {
-            o.as_ref().map(|o| {
-                let d = o.delta();
-                let linf = d.iter().fold(0.0f32, |m, v| m.max(v.abs()));
-                let l2 = d.iter().map(|v| v * v).sum::<f32>().sqrt();
-                let l0 = d.iter().filter(|v| v.abs() > 1e-6).count();
-                (linf, l2, l0)
-            })
-        })
-    };
     let is_l2 = move || method.get().norm() == crate::attack::Norm::L2;
 
     view! {
@@ -204,6 +241,14 @@ pub fn AttackPanel(
                         {(0..10).map(|k| view! { <option value=k.to_string()>{k}</option> }).collect_view()}
                     </select>
                 </label>
+                <label class="field" title="Run the same attack on the model's standard or robust twin">
+                    "Compare"
+                    <span class="row small">
+                        <input type="checkbox" data-testid="compare-robust" prop:checked=move || compare.get()
+                            on:change=move |ev| compare.set(event_target_checked(&ev)) />
+                        {move || counterpart.get().map(|c| format!("with {}", c.0)).unwrap_or_default()}
+                    </span>
+                </label>
                 <button class="primary" data-testid="attack-run" aria-busy=move || running.get().to_string()
                     prop:disabled=move || !worker_ready.get() || input.with(Option::is_none)
                     on:click=move |_| run()>
@@ -211,32 +256,11 @@ pub fn AttackPanel(
                 </button>
             </div>
             {move || problem.get().map(|p| view! { <div class="alert alert-warn small" role="status">{p}</div> })}
-            <Show when=move || outcome.with(Option::is_some) fallback=|| view! { <p class="muted small">"Draw a digit, then run the attack."</p> }>
-                <div class="canvas-pair">
-                    <PictureCanvas picture=original label="Original" />
-                    <PictureCanvas picture=perturbation label="Perturbation (red +, blue −)" />
-                    <PictureCanvas picture=adversarial label="Adversarial" />
-                </div>
-                {move || {
-                    outcome.get().map(|o| {
-                        let (digit, confidence) = best(&o.probabilities);
-                        let (linf, l2, l0) = norms().unwrap_or_default();
-                        let flipped = if o.config.target.is_some() { Some(digit) == o.config.target } else { digit != o.label };
-                        view! {
-                            <p class="prediction">
-                                <span class="muted">{format!("{} → ", o.label)}</span>
-                                <span data-testid="adv-prediction" data-confidence=confidence.to_string()>{digit}</span>
-                                <span class="prediction-conf">{format!("{:.1}% confident — {}", confidence * 100.0, if flipped { "the attack succeeded" } else { "the model held" })}</span>
-                            </p>
-                            <div class="row small">
-                                <span class="metric">"L∞ " <span class="metric-value" data-testid="perturbation-linf" data-value=linf.to_string()>{format!("{linf:.4}")}</span></span>
-                                <span class="metric">"L2 " <span class="metric-value" data-testid="perturbation-l2" data-value=l2.to_string()>{format!("{l2:.4}")}</span></span>
-                                <span class="metric">"L0 " <span class="metric-value" data-testid="perturbation-l0" data-value=l0.to_string()>{l0}</span></span>
-                                <span class="muted">{format!("colour scale ±{linf:.3}")}</span>
-                            </div>
-                        }
-                    })
-                }}
+            <Show when=move || outcome.with(Option::is_some) fallback=|| view! { <p class="muted small">"Draw a digit or pick a test image, then run the attack."</p> }>
+                <OutcomeView outcome=outcome prefix="" title=Signal::derive(move || model_label.get()) />
+            </Show>
+            <Show when=move || compare.get() && outcome2.with(Option::is_some)>
+                <OutcomeView outcome=outcome2 prefix="compare-" title=Signal::derive(move || counterpart.get().map(|c| c.0).unwrap_or_default()) />
             </Show>
         </section>
     }

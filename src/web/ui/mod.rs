@@ -193,6 +193,14 @@ pub fn App() -> impl IntoView {
         })
     });
     let backend_name = Signal::derive(move || backend_kind.get().map(BackendKind::name));
+    // The standard model's robust twin and vice versa, for the side-by-side comparison.
+    let counterpart = Signal::derive(move || {
+        let id = model_id.get();
+        let twin = id.strip_suffix("-standard").map(|a| format!("{a}-robust")).or_else(|| id.strip_suffix("-robust").map(|a| format!("{a}-standard")))?;
+        let url = absolute(&format!("models/{twin}.safetensors"));
+        Some((twin, url))
+    });
+    let model_label = Signal::derive(move || model_id.get());
     let ready = move || loaded.get() && backend_kind.get().is_some();
     let select_model = move |id: String| model_id.set(id);
 
@@ -246,7 +254,7 @@ pub fn App() -> impl IntoView {
                     <Probabilities probs=probs />
                 </section>
             </div>
-            <AttackPanel input=input.into() label=attack_label model_url=model_url backend=backend_name method=method epsilon=epsilon steps=steps />
+            <AttackPanel input=input.into() label=attack_label model_url=model_url backend=backend_name method=method epsilon=epsilon steps=steps model_label=model_label counterpart=counterpart />
         </main>
     }
 }
