@@ -216,6 +216,41 @@ for (const v of h.variants()) {
       });
     });
 
+    test('undo takes back the last stroke, and the model can be downloaded', { timeout: READY_MS + 4 * PREDICTION_MS }, async () => {
+      await s.check(async () => {
+        await s.ready();
+        await s.page.selectOption(h.byTestId('model-select'), 'mlp-standard');
+        await s.page.click(h.byTestId('clear-drawing'));
+        await h.drawOne(s.page);
+        const settle = async (differentFrom) => {
+          const deadline = Date.now() + PREDICTION_MS;
+          let r;
+          do {
+            await h.sleep(300);
+            r = await h.readPrediction(s.page);
+          } while (Date.now() < deadline && (r.probs.some(Number.isNaN) || (differentFrom && r.probs.every((p, k) => Math.abs(p - differentFrom[k]) < 1e-6))));
+          return r.probs;
+        };
+        const one = await settle();
+        const canvas = await h.waitForTestId(s.page, 'draw-canvas');
+        const box = await canvas.boundingBox();
+        await s.page.mouse.move(box.x + box.width * 0.2, box.y + box.height * 0.5);
+        await s.page.mouse.down();
+        await s.page.mouse.move(box.x + box.width * 0.8, box.y + box.height * 0.5, { steps: 12 });
+        await s.page.mouse.up();
+        const cross = await settle(one);
+        assert.ok(cross.some((p, k) => Math.abs(p - one[k]) > 1e-4), 'a second stroke changes the prediction');
+        await s.page.click(h.byTestId('undo-stroke'));
+        const back = await settle(cross);
+        back.forEach((p, k) => assert.ok(Math.abs(p - one[k]) < 1e-5, `prob-${k} after undo ${p} vs ${one[k]}`));
+
+        const href = await s.page.getAttribute(h.byTestId('model-download'), 'href');
+        assert.equal(href, 'models/mlp-standard.safetensors');
+        const status = await s.page.evaluate(async (u) => (await fetch(u)).status, href);
+        assert.equal(status, 200);
+      });
+    });
+
     test('no request from the page leaves the local server', { timeout: READY_MS + 30_000 }, async (t) => {
       await s.check(async () => {
         await s.ready().catch(() => {}); // judge whatever the page asked for, ready or not

@@ -12,6 +12,8 @@ use crate::render;
 const SIDE: u32 = 280;
 /// Pen width in canvas pixels (about two MNIST pixels).
 const PEN: f64 = 20.0;
+/// Strokes that can be undone.
+const UNDO: usize = 32;
 
 fn clear(canvas: &HtmlCanvasElement) {
     if let Some(ctx) = context(canvas) {
@@ -50,6 +52,8 @@ pub fn DrawCanvas(on_input: Callback<Option<Vec<f32>>>, show: Signal<Option<Vec<
     let surface: NodeRef<Canvas> = NodeRef::new();
     let small: NodeRef<Canvas> = NodeRef::new();
     let last = StoredValue::new(None::<(f64, f64)>);
+    // The surface before each stroke, for undo (at most `UNDO` strokes back).
+    let history = StoredValue::new_local(Vec::<web_sys::ImageData>::new());
 
     Effect::new(move |_| {
         if let Some(canvas) = surface.get() {
@@ -109,6 +113,14 @@ pub fn DrawCanvas(on_input: Callback<Option<Vec<f32>>>, show: Signal<Option<Vec<
                     let Some(canvas) = surface.get_untracked() else { return };
                     ev.prevent_default();
                     let _ = canvas.set_pointer_capture(ev.pointer_id());
+                    if let Some(before) = context(&canvas).and_then(|c| c.get_image_data(0.0, 0.0, f64::from(SIDE), f64::from(SIDE)).ok()) {
+                        history.update_value(|h| {
+                            if h.len() == UNDO {
+                                h.remove(0);
+                            }
+                            h.push(before);
+                        });
+                    }
                     last.set_value(None);
                     stroke_to(&canvas, position(&canvas, &ev));
                     publish(&canvas);
@@ -140,6 +152,20 @@ pub fn DrawCanvas(on_input: Callback<Option<Vec<f32>>>, show: Signal<Option<Vec<
                     }
                 >
                     "Clear"
+                </button>
+                <button
+                    type="button"
+                    data-testid="undo-stroke"
+                    title="Undo the last stroke"
+                    on:click=move |_| {
+                        let (Some(canvas), Some(before)) = (surface.get_untracked(), history.try_update_value(|h| h.pop()).flatten()) else { return };
+                        if let Some(ctx) = context(&canvas) {
+                            let _ = ctx.put_image_data(&before, 0.0, 0.0);
+                        }
+                        publish(&canvas);
+                    }
+                >
+                    "Undo stroke"
                 </button>
             </div>
         </div>

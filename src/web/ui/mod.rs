@@ -228,6 +228,8 @@ pub fn App() -> impl IntoView {
             >
                 <span data-testid="backend">{move || backend_kind.get().map(BackendKind::name).unwrap_or("starting…")}</span>
             </span>
+            <a class="small" data-testid="model-download" href=move || format!("models/{}.safetensors", model_id.get())
+                download=move || format!("{}.safetensors", model_id.get()) title="The weights as safetensors (PyTorch layout)">"Download"</a>
             <button class="ghost" data-testid="share-link" title="Copy a link to this exact state" on:click=move |_| share()>"Share link"</button>
             <Show when=ready fallback=|| view! { <span class="muted small">"Loading…"</span> }>
                 <span class="muted small" data-testid="ready">"Ready"</span>
