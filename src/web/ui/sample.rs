@@ -29,32 +29,25 @@ pub fn SamplePicker(
     let busy = RwSignal::new(false);
     let problem = RwSignal::new(None::<String>);
 
-    // Runs `pick` on the test set (loaded on first use) and shows the index it returns.
-    let with_data = move |pick: Box<dyn FnOnce(Dataset) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<Option<usize>, String>>>>>| {
+    // Shows test image `i` (the test set is fetched on first use).
+    let show_index = move |i: usize| {
         busy.set(true);
         spawn_local(async move {
             let loaded = match data.get_value() {
                 Some(d) => Ok(d),
                 None => load_test_set().await.inspect(|d| data.set_value(Some(d.clone()))),
             };
-            let result = match loaded {
-                Ok(d) => pick(d.clone()).await.map(|i| i.map(|i| (i, d))),
-                Err(e) => Err(e),
-            };
-            match result {
-                Ok(Some((i, d))) => {
+            match loaded {
+                Ok(d) if i < d.len() => {
                     problem.set(None);
                     on_sample.run((i, usize::from(d.labels[i]), d.image(i).to_vec()));
                 }
-                Ok(None) => problem.set(Some("the model classifies every test image correctly".into())),
+                Ok(d) => problem.set(Some(format!("test image {i} does not exist: the test set has {} (0–{})", d.len(), d.len() - 1))),
                 Err(e) => problem.set(Some(e)),
             }
             busy.set(false);
         });
     };
-    let show_index = move |i: usize| with_data(Box::new(move |d| Box::pin(async move {
-        if i < d.len() { Ok(Some(i)) } else { Err(format!("test image {i} does not exist: the test set has {} (0–{})", d.len(), d.len() - 1)) }
-    })));
     // A share link asks for a test image.
     Effect::new(move |_| {
         if let Some((_, i)) = request.get() {
