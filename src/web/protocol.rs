@@ -22,6 +22,18 @@ pub enum Request {
         /// 784 pixels in `[0,1]`.
         image: Vec<f32>,
     },
+    /// Test image `index` and its label; the worker fetches the test set from `images_url` and
+    /// `labels_url` (absolute) on first use.
+    Sample {
+        /// Request number.
+        id: u64,
+        /// Index into the test set (0–9999).
+        index: usize,
+        /// Absolute URL of the test images (IDX).
+        images_url: String,
+        /// Absolute URL of the test labels (IDX).
+        labels_url: String,
+    },
     /// The first test image from `start` (wrapping) that the model misclassifies; the worker
     /// fetches the test set from `images_url` and `labels_url` (absolute) on first use.
     NextMistake {
@@ -68,6 +80,17 @@ pub enum Response {
         id: u64,
         /// The ten class probabilities.
         probabilities: Vec<f32>,
+    },
+    /// A test image.
+    Sample {
+        /// The request number.
+        id: u64,
+        /// Its index.
+        index: usize,
+        /// Its label.
+        label: usize,
+        /// 784 pixels in `[0,1]`.
+        image: Vec<f32>,
     },
     /// A search for a misclassified test image finished.
     Mistake {

@@ -152,6 +152,11 @@ async fn handle(request: Request) {
             Ok(probabilities) => Response::Predicted { id, probabilities },
             Err(message) => Response::Failed { id: Some(id), message },
         },
+        Request::Sample { id, index, images_url, labels_url } => match test_set(&images_url, &labels_url).await {
+            Ok(data) if index < data.len() => Response::Sample { id, index, label: usize::from(data.labels[index]), image: data.image(index).to_vec() },
+            Ok(data) => Response::Failed { id: Some(id), message: format!("test image {index} does not exist: the test set has {} (0–{})", data.len(), data.len() - 1) },
+            Err(message) => Response::Failed { id: Some(id), message },
+        },
         Request::NextMistake { id, start, images_url, labels_url } => match next_mistake(start, &images_url, &labels_url).await {
             Ok(index) => Response::Mistake { id, index },
             Err(message) => Response::Failed { id: Some(id), message },

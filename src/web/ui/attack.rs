@@ -129,7 +129,7 @@ pub fn AttackPanel(
             running.set(false);
             problem.set(Some(message));
         }
-        Response::Predicted { .. } | Response::Mistake { .. } => {}
+        Response::Predicted { .. } | Response::Mistake { .. } | Response::Sample { .. } => {}
     };
     let worker = StoredValue::new_local(None::<WorkerHandle>);
     match WorkerHandle::start(on_response) {

@@ -107,6 +107,12 @@ pub fn App() -> impl IntoView {
                 probs.set(Some(probabilities));
             }
         }
+        Response::Sample { index, label, image, .. } => {
+            sample.set(Some((index, label)));
+            shown.set(Some(image.clone()));
+            input.set(Some(image));
+            classify();
+        }
         Response::Mistake { index: Some(i), .. } => sample_request.set(Some((next_id(), i))),
         Response::Mistake { index: None, .. } => error.set(Some("this model classifies every test image correctly".into())),
         Response::Attacked { .. } => {}
@@ -130,19 +136,18 @@ pub fn App() -> impl IntoView {
         input.set(pixels);
         classify();
     });
-    let on_sample = Callback::new(move |(index, label, pixels): (usize, usize, Vec<f32>)| {
-        sample.set(Some((index, label)));
-        shown.set(Some(pixels.clone()));
-        input.set(Some(pixels));
-        classify();
+    // Test images come from the worker, which fetches the test set once.
+    let test_set_urls = || (absolute("data/t10k-images-idx3-ubyte"), absolute("data/t10k-labels-idx1-ubyte"));
+    Effect::new(move |_| {
+        if let (true, Some((_, index))) = (started.get(), sample_request.get()) {
+            let (images_url, labels_url) = test_set_urls();
+            send(Request::Sample { id: next_id(), index, images_url, labels_url });
+        }
     });
+    let on_show_sample = Callback::new(move |index: usize| sample_request.set(Some((next_id(), index))));
     let on_find_mistake = Callback::new(move |start: usize| {
-        send(Request::NextMistake {
-            id: next_id(),
-            start,
-            images_url: absolute("data/t10k-images-idx3-ubyte"),
-            labels_url: absolute("data/t10k-labels-idx1-ubyte"),
-        });
+        let (images_url, labels_url) = test_set_urls();
+        send(Request::NextMistake { id: next_id(), start, images_url, labels_url });
     });
 
     // The state in the page's link; malformed values are reported and replaced by defaults.
@@ -248,7 +253,7 @@ pub fn App() -> impl IntoView {
                     <h2 class="card-title">"Draw a digit"</h2>
                     <p class="muted small">"Draw with a mouse, finger or pen. Like MNIST's digits, the drawing is cropped, scaled to 20×20 and centred by its centre of mass in 28×28 pixels; the small image is what the model sees."</p>
                     <DrawCanvas on_input=on_input show=shown.into() />
-                    <SamplePicker on_sample=on_sample sample=sample.into() on_find_mistake=on_find_mistake request=sample_request.into() />
+                    <SamplePicker on_show=on_show_sample sample=sample.into() on_find_mistake=on_find_mistake />
                 </section>
                 <section class="card">
                     <h2 class="card-title">"Prediction"</h2>
