@@ -12,7 +12,7 @@
 #   chromium       Debian's chromium + chromium-driver (apt-get; needs root or passwordless sudo)
 #   node-deps      the browser tests' npm packages (playwright-core; never downloads a browser)
 #   mnist          the four MNIST IDX files in $ADVLAB_DATA, fetched and verified
-#   site-data      the MNIST test set copied into www/data/ (the page's test images; not committed)
+#   site-data      MNIST copied into www/data/ (the page's test images and training set; not committed)
 # Groups:
 #   web     = wasm-target crates trunk wasm-bindgen mnist site-data   (what building/serving the page needs)
 #   browser = chromium node-deps                         (what the browser tests need)
@@ -242,14 +242,14 @@ step_mnist() {
 }
 
 step_site_data() {
-  log "MNIST test set for the page in www/data/"
+  log "MNIST for the page in www/data/"
   local f
   mkdir -p "$ADVLAB_ROOT/www/data"
-  for f in t10k-images-idx3-ubyte t10k-labels-idx1-ubyte; do
+  for f in train-images-idx3-ubyte train-labels-idx1-ubyte t10k-images-idx3-ubyte t10k-labels-idx1-ubyte; do
     [[ -f "$ADVLAB_DATA/$f" ]] || die "$ADVLAB_DATA/$f is missing: run scripts/setup.sh mnist"
     cmp -s "$ADVLAB_DATA/$f" "$ADVLAB_ROOT/www/data/$f" || cp "$ADVLAB_DATA/$f" "$ADVLAB_ROOT/www/data/$f"
   done
-  ok "www/data/ holds the 10,000 test images and labels"
+  ok "www/data/ holds the 60,000 training and 10,000 test images and labels"
 }
 
 # ---------------------------------------------------------------------------------------------

@@ -10,6 +10,11 @@ use crate::data::Dataset;
 use crate::model::{Classifier, cross_entropy};
 use crate::readback::{self, ReadError};
 
+/// Images per batch of an evaluation, unless told otherwise (the CLI's `--batch` and the page).
+/// Random starts are seeded per batch, so the page and the CLI agree exactly only when they use
+/// the same batch size.
+pub const BATCH: usize = 250;
+
 /// Clean accuracy and loss on a dataset.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct CleanReport {
@@ -143,17 +148,17 @@ pub async fn clean(model: &Classifier, data: &Dataset, batch: usize, device: &De
     Ok(CleanReport { n, accuracy: correct as f32 / n.max(1) as f32, loss: (loss / n.max(1) as f64) as f32 })
 }
 
-/// Runs one attack over `data` in batches; each batch gets its own seed (`config.seed + batch
-/// index`) so results do not depend on how many batches run in parallel. `progress` is called
-/// with the number of images done after every batch.
-pub async fn robust(
+/// Runs one attack over `data` in batches and returns every image's outcome, in order; each
+/// batch gets its own seed (`config.seed + batch index`), so results depend on the batch size but
+/// not on the backend. `progress` is called with the number of images done after every batch.
+pub async fn outcomes(
     model: &Classifier,
     config: &AttackConfig,
     data: &Dataset,
     batch: usize,
     device: &Device,
     mut progress: impl FnMut(usize),
-) -> Result<AttackReport, ReadError> {
+) -> Result<Vec<ImageOutcome>, ReadError> {
     let mut outcomes = Vec::with_capacity(data.len());
     for (i, indices) in data.sequential_batches(batch).into_iter().enumerate() {
         let (images, labels) = data.batch(&indices, device);
@@ -161,7 +166,25 @@ pub async fn robust(
         outcomes.extend(attack_batch(model, &batch_config, images, labels).await?);
         progress(outcomes.len());
     }
-    Ok(summarize(config, &outcomes))
+    Ok(outcomes)
+}
+
+/// Runs one attack over `data` in batches (see [`outcomes`]) and summarises it.
+pub async fn robust(
+    model: &Classifier,
+    config: &AttackConfig,
+    data: &Dataset,
+    batch: usize,
+    device: &Device,
+    progress: impl FnMut(usize),
+) -> Result<AttackReport, ReadError> {
+    Ok(summarize(config, &outcomes(model, config, data, batch, device, progress).await?))
+}
+
+/// Whether an outcome is a successful untargeted attack: right on the clean image, wrong on the
+/// adversarial one.
+pub fn flipped(outcome: &ImageOutcome) -> bool {
+    outcome.clean_prediction == outcome.label && outcome.adversarial_prediction != outcome.label
 }
 
 #[cfg(test)]

@@ -22,7 +22,7 @@ pub fn train(config: TrainConfig) -> Classifier {
     let train = train.take(config.limit.unwrap_or(train.len()));
     let mut trainer = Trainer::new(config, &device).expect("valid config");
     while !trainer.finished() {
-        pollster::block_on(trainer.train_epoch(&train, &validation.take(200), |_| {})).expect("training reads");
+        pollster::block_on(trainer.train_epoch(&train, &validation.take(200), async |_| true)).expect("training reads");
     }
     trainer.model()
 }

@@ -260,13 +260,19 @@ impl Reader<'_> {
     }
 }
 
+/// The metadata of a weights file, read from its header alone (the tensors are not checked:
+/// [`from_bytes`] does that).
+pub fn metadata(bytes: &[u8]) -> Result<Metadata, WeightsError> {
+    let (_, header) =
+        SafeTensors::read_metadata(bytes).map_err(|e| WeightsError::NotSafetensors(e.to_string()))?;
+    Metadata::from_map(header.metadata().as_ref().ok_or(WeightsError::Foreign)?)
+}
+
 /// Parses a weights file into a model on `device` and its metadata. A file that is not an
 /// advlab weights file (wrong format, truncated, foreign, wrong shapes) is refused with an error
 /// naming the problem; nothing panics.
 pub fn from_bytes(bytes: &[u8], device: &Device) -> Result<(Classifier, Metadata), WeightsError> {
-    let (_, header) =
-        SafeTensors::read_metadata(bytes).map_err(|e| WeightsError::NotSafetensors(e.to_string()))?;
-    let metadata = Metadata::from_map(header.metadata().as_ref().ok_or(WeightsError::Foreign)?)?;
+    let metadata = metadata(bytes)?;
     let file = SafeTensors::deserialize(bytes).map_err(|e| WeightsError::NotSafetensors(e.to_string()))?;
     let reader = Reader { file, device };
     let model = match metadata.architecture {

@@ -131,6 +131,8 @@ pub struct BatchReport {
     pub batch: usize,
     /// Batches in the epoch.
     pub batches: usize,
+    /// Images in the batch.
+    pub size: usize,
     /// Training loss of the batch.
     pub loss: f32,
     /// Accuracy of the batch's training inputs (adversarial ones for the adversarial defenses).
@@ -294,13 +296,15 @@ impl Trainer {
     }
 
     /// Trains one epoch on `train` (seeded shuffle), reading the loss back after each batch for
-    /// `on_batch`; then runs the validation check on `validation`.
+    /// `on_batch`, then runs the validation check on `validation`. `on_batch` may wait (a paused
+    /// run in the browser) and returns `false` to stop: the epoch is then abandoned and `None`
+    /// returned; the model keeps the updates of the batches already run.
     pub async fn train_epoch(
         &mut self,
         train: &Dataset,
         validation: &Dataset,
-        mut on_batch: impl FnMut(BatchReport),
-    ) -> Result<EpochReport, ReadError> {
+        mut on_batch: impl AsyncFnMut(BatchReport) -> bool,
+    ) -> Result<Option<EpochReport>, ReadError> {
         let epoch = self.epochs_done + 1;
         let batches = train.shuffled_batches(self.config.batch_size, self.config.seed, epoch);
         let total = batches.len();
@@ -316,12 +320,15 @@ impl Trainer {
             let (loss, correct) = self.step(images, labels, seed, self.config.learning_rate_at(progress));
             let values = readback::floats(Tensor::cat(vec![loss, correct.reshape([1])], 0)).await?;
             loss_sum += f64::from(values[0]);
-            on_batch(BatchReport { epoch, batch: i + 1, batches: total, loss: values[0], accuracy: values[1] / indices.len() as f32 });
+            let report = BatchReport { epoch, batch: i + 1, batches: total, size: indices.len(), loss: values[0], accuracy: values[1] / indices.len() as f32 };
+            if !on_batch(report).await {
+                return Ok(None);
+            }
         }
         self.epochs_done = epoch;
         let report = self.check(epoch, (loss_sum / total.max(1) as f64) as f32, validation).await?;
         self.history.push(report.clone());
-        Ok(report)
+        Ok(Some(report))
     }
 
     /// The per-epoch validation check and, for `fgsm-rs`, the collapse guard: when PGD accuracy

@@ -4,6 +4,7 @@
 pub mod backend;
 pub mod fetch;
 pub mod protocol;
+pub mod store;
 pub mod ui;
 pub mod worker;
 

@@ -4,6 +4,8 @@
 use serde::{Deserialize, Serialize};
 
 use crate::attack::AttackConfig;
+use crate::eval::AttackReport;
+use crate::train::{BatchReport, EpochReport, TrainConfig};
 
 /// What the page asks the worker to do.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -60,6 +62,106 @@ pub enum Request {
         /// robust comparison); the worker keeps the models it has loaded.
         model_url: Option<String>,
     },
+    /// Check that the file at `url` (absolute, e.g. a `blob:` URL of an upload) is a weights file
+    /// this version reads; the answer is `Inspected` or `Failed`.
+    Inspect {
+        /// Request number.
+        id: u64,
+        /// Absolute URL of the file.
+        url: String,
+    },
+    /// Train a model on the MNIST training set (fetched once from `data`); the worker answers with
+    /// `TrainProgress` while it runs, `TrainEpoch` after every epoch and `TrainFinished` at the end.
+    Train {
+        /// Run number; control requests and answers carry it.
+        id: u64,
+        /// Preferred backend name (`webgpu` or `cpu`).
+        backend: String,
+        /// The run.
+        config: TrainConfig,
+        /// Where the data lies.
+        data: DataUrls,
+        /// Continue from the weights at this absolute URL, which finished `epochs_done` epochs
+        /// (a run resumed after a reload).
+        resume_from: Option<String>,
+        /// Epochs the weights at `resume_from` have finished.
+        epochs_done: usize,
+    },
+    /// Pause, resume or stop the training run `id`.
+    TrainControl {
+        /// Run number.
+        id: u64,
+        /// What to do.
+        action: TrainAction,
+    },
+    /// Robust-accuracy sweep: every model under every attack configuration on the first `limit`
+    /// test images, in batches of [`crate::eval::BATCH`] (as `advlab eval`).
+    Evaluate {
+        /// Request number.
+        id: u64,
+        /// Preferred backend name (`webgpu` or `cpu`).
+        backend: String,
+        /// The models: (name, absolute URL of the weights).
+        models: Vec<(String, String)>,
+        /// One configuration per attack and ε.
+        attacks: Vec<AttackConfig>,
+        /// Test images to use (the first ones).
+        limit: usize,
+        /// Where the data lies.
+        data: DataUrls,
+    },
+}
+
+/// Absolute URLs of the four MNIST IDX files.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct DataUrls {
+    /// Training images.
+    pub train_images: String,
+    /// Training labels.
+    pub train_labels: String,
+    /// Test images.
+    pub test_images: String,
+    /// Test labels.
+    pub test_labels: String,
+}
+
+/// A command to a running training job.
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub enum TrainAction {
+    /// Wait after the current batch.
+    Pause,
+    /// Go on after a pause.
+    Resume,
+    /// End the run after the current batch; the unfinished epoch is dropped.
+    Stop,
+}
+
+/// One model's row group of an evaluation sweep.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct ModelEvaluation {
+    /// The model's name.
+    pub model: String,
+    /// Test images evaluated.
+    pub n: usize,
+    /// Clean accuracy in `[0,1]`.
+    pub clean_accuracy: f32,
+    /// One report per attack configuration, in request order.
+    pub results: Vec<AttackReport>,
+    /// Per attack configuration, the first few test images the attack flipped.
+    pub flipped: Vec<Vec<FlippedImage>>,
+}
+
+/// A test image an attack flipped (right before the attack, wrong after).
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct FlippedImage {
+    /// Index into the test set.
+    pub index: usize,
+    /// Its label.
+    pub label: usize,
+    /// The prediction on the adversarial image.
+    pub adversarial_prediction: usize,
+    /// 784 pixels of the clean image, in `[0,1]`.
+    pub image: Vec<f32>,
 }
 
 /// What the worker answers.
@@ -107,6 +209,64 @@ pub enum Response {
         adversarial: Vec<f32>,
         /// Class probabilities of the adversarial image.
         probabilities: Vec<f32>,
+    },
+    /// An `Inspect` found a weights file this version reads.
+    Inspected {
+        /// The request number.
+        id: u64,
+        /// Its metadata as JSON text (a [`crate::model::weights::Metadata`]).
+        metadata: String,
+    },
+    /// A training run's progress (sent at most every 100 ms).
+    TrainProgress {
+        /// Run number.
+        id: u64,
+        /// The batches finished since the last message.
+        batches: Vec<BatchReport>,
+        /// Fraction of the whole run done, in `[0,1]`.
+        progress: f32,
+        /// Training examples per second over the current epoch.
+        examples_per_second: f32,
+        /// Estimated seconds until the run ends.
+        eta_seconds: f32,
+    },
+    /// An epoch finished.
+    TrainEpoch {
+        /// Run number.
+        id: u64,
+        /// The validation check.
+        report: EpochReport,
+        /// Accuracy on the whole MNIST test set, in `[0,1]`.
+        test_accuracy: f32,
+        /// The model after this epoch (or the restored best one, when the collapse guard
+        /// stopped the run): a safetensors file, base64.
+        weights: String,
+        /// Epochs the weights have finished.
+        epochs_done: usize,
+    },
+    /// A training run ended: all epochs done, stopped by the user (`stopped`), or by the collapse
+    /// guard (its `TrainEpoch` report says why).
+    TrainFinished {
+        /// Run number.
+        id: u64,
+        /// True when the user stopped it.
+        stopped: bool,
+    },
+    /// Progress of an evaluation sweep.
+    EvalProgress {
+        /// Request number.
+        id: u64,
+        /// Image-attacks done.
+        done: usize,
+        /// Image-attacks in all.
+        total: usize,
+    },
+    /// An evaluation sweep finished.
+    Evaluated {
+        /// Request number.
+        id: u64,
+        /// One entry per model, in request order.
+        models: Vec<ModelEvaluation>,
     },
     /// A request failed; `id` is its request number, if it had one.
     Failed {

@@ -2,30 +2,48 @@
 //! main thread never computes more than a live prediction.
 
 use std::cell::RefCell;
+use std::collections::HashMap;
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as BASE64;
 
 use burn::tensor::{Device, Int, Tensor, TensorData};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 
 use super::backend::{self, BackendKind};
-use super::protocol::{Request, Response};
+use super::protocol::{DataUrls, FlippedImage, ModelEvaluation, Request, Response, TrainAction};
 use crate::attack;
-use crate::data::images_tensor;
+use crate::data::{Dataset, images_tensor};
+use crate::eval;
+use crate::train::{TrainConfig, Trainer};
 use crate::model::{Classifier, weights};
 use crate::readback;
 
-/// The worker's backend, once started, its model, once loaded, and the test set, once fetched.
+/// The worker's backend, once started, its model, once loaded, and the datasets, once fetched.
 struct State {
     device: Device,
     kind: BackendKind,
+    /// The backend the page asked for (`webgpu` or `cpu`).
+    preferred: String,
+    /// Why WebGPU was asked for but is not used, if so.
+    note: Option<String>,
     model: Option<Classifier>,
     /// Models loaded so far, by URL.
-    cache: std::collections::HashMap<String, Classifier>,
-    test_set: Option<crate::data::Dataset>,
+    cache: HashMap<String, Classifier>,
+    /// Datasets fetched so far, by the URL of their images.
+    datasets: HashMap<String, Dataset>,
+}
+
+/// The training run in progress and what the page last asked of it.
+struct TrainJob {
+    id: u64,
+    action: TrainAction,
 }
 
 thread_local! {
     static STATE: RefCell<Option<State>> = const { RefCell::new(None) };
+    static JOB: RefCell<Option<TrainJob>> = const { RefCell::new(None) };
 }
 
 /// Posts a response to the page (`self.postMessage`).
@@ -38,19 +56,29 @@ fn send(response: &Response) {
     }
 }
 
+/// The worker's device, started on the first call and restarted when the page asks for another
+/// backend (`backend_name` is `webgpu` or `cpu`; WebGPU falls back to the CPU). Returns it, its
+/// kind and why WebGPU is not used, if it was asked for and is not.
+async fn device(backend_name: &str) -> (Device, BackendKind, Option<String>) {
+    let current = STATE.with(|s| s.borrow().as_ref().filter(|s| s.preferred == backend_name).map(|s| (s.device.clone(), s.kind, s.note.clone())));
+    if let Some(current) = current {
+        return current;
+    }
+    let prefer = if backend_name == "cpu" { BackendKind::Cpu } else { BackendKind::WebGpu };
+    let (device, kind, note) = backend::start(prefer).await;
+    STATE.with(|s| {
+        let mut state = s.borrow_mut();
+        // Datasets are plain memory and survive the switch; models live on the old device.
+        let datasets = state.take().map(|s| s.datasets).unwrap_or_default();
+        *state = Some(State { device: device.clone(), kind, preferred: backend_name.to_string(), note: note.clone(), model: None, cache: HashMap::new(), datasets });
+    });
+    (device, kind, note)
+}
+
 /// Starts the backend on the first call, then loads the model at `url` onto it. Returns the
 /// backend's name and, when WebGPU was wanted but is not used, why.
 async fn load(backend_name: &str, url: &str) -> Result<(String, Option<String>), String> {
-    let started = STATE.with(|s| s.borrow().as_ref().map(|s| (s.device.clone(), s.kind)));
-    let (device, kind, note) = match started {
-        Some((device, kind)) => (device, kind, None),
-        None => {
-            let prefer = if backend_name == "cpu" { BackendKind::Cpu } else { BackendKind::WebGpu };
-            let (device, kind, note) = backend::start(prefer).await;
-            STATE.with(|s| *s.borrow_mut() = Some(State { device: device.clone(), kind, model: None, cache: Default::default(), test_set: None }));
-            (device, kind, note)
-        }
-    };
+    let (device, kind, note) = device(backend_name).await;
     let model = model_at(url, &device).await?;
     STATE.with(|s| {
         if let Some(state) = s.borrow_mut().as_mut() {
@@ -90,16 +118,17 @@ async fn predict(image: Vec<f32>) -> Result<Vec<f32>, String> {
     readback::floats(model.probabilities(images_tensor(image, &device))).await.map_err(|e| e.to_string())
 }
 
-async fn test_set(images_url: &str, labels_url: &str) -> Result<crate::data::Dataset, String> {
-    if let Some(data) = STATE.with(|s| s.borrow().as_ref().and_then(|s| s.test_set.clone())) {
+/// The dataset in the IDX files at these URLs, fetched once and then kept.
+async fn dataset(images_url: &str, labels_url: &str) -> Result<Dataset, String> {
+    if let Some(data) = STATE.with(|s| s.borrow().as_ref().and_then(|s| s.datasets.get(images_url).cloned())) {
         return Ok(data);
     }
     let images = super::fetch::bytes(images_url).await?;
     let labels = super::fetch::bytes(labels_url).await?;
-    let data = crate::data::Dataset::from_idx((images_url, &images), (labels_url, &labels)).map_err(|e| e.to_string())?;
+    let data = Dataset::from_idx((images_url, &images), (labels_url, &labels)).map_err(|e| e.to_string())?;
     STATE.with(|s| {
         if let Some(state) = s.borrow_mut().as_mut() {
-            state.test_set = Some(data.clone());
+            state.datasets.insert(images_url.to_string(), data.clone());
         }
     });
     Ok(data)
@@ -110,7 +139,7 @@ const SEARCH_BATCH: usize = 64;
 
 async fn next_mistake(start: usize, images_url: &str, labels_url: &str) -> Result<Option<usize>, String> {
     let (device, model) = loaded()?;
-    let data = test_set(images_url, labels_url).await?;
+    let data = dataset(images_url, labels_url).await?;
     let n = data.len();
     let mut offset = 0;
     while offset < n {
@@ -142,6 +171,161 @@ async fn run_attack(config: &attack::AttackConfig, image: Vec<f32>, label: usize
     Ok((adversarial, probabilities))
 }
 
+/// Checks that the file at `url` is a weights file this version reads; returns its metadata.
+async fn inspect(url: &str) -> Result<String, String> {
+    let (device, _, _) = device("cpu").await;
+    let bytes = super::fetch::bytes(url).await?;
+    let (_, metadata) = weights::from_bytes(&bytes, &device).map_err(|e| e.to_string())?;
+    serde_json::to_string(&metadata).map_err(|e| e.to_string())
+}
+
+/// Milliseconds since the epoch (the clock of `Date.now()`).
+fn now_ms() -> f64 {
+    js_sys::Date::now()
+}
+
+/// Waits `ms` milliseconds (`setTimeout`), letting the worker handle messages meanwhile.
+async fn sleep(ms: i32) {
+    let promise = js_sys::Promise::new(&mut |resolve, _| {
+        let set_timeout = js_sys::Reflect::get(&js_sys::global(), &JsValue::from_str("setTimeout")).ok().and_then(|f| f.dyn_into::<js_sys::Function>().ok());
+        match set_timeout {
+            Some(set_timeout) => {
+                let _ = set_timeout.call2(&JsValue::NULL, &resolve, &JsValue::from(ms));
+            }
+            None => {
+                let _ = resolve.call0(&JsValue::NULL);
+            }
+        }
+    });
+    let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
+}
+
+/// What the page last asked of run `id` (`Stop` once another run replaced it).
+fn job_action(id: u64) -> TrainAction {
+    JOB.with(|j| j.borrow().as_ref().filter(|j| j.id == id).map_or(TrainAction::Stop, |j| j.action))
+}
+
+/// Runs a training job to its end, reporting as it goes; returns whether the user stopped it.
+async fn train(id: u64, backend_name: &str, config: TrainConfig, data: &DataUrls, resume_from: Option<&str>, epochs_done: usize) -> Result<bool, String> {
+    JOB.with(|j| *j.borrow_mut() = Some(TrainJob { id, action: TrainAction::Resume }));
+    config.validate().map_err(|e| e.to_string())?;
+    let (device, _, _) = device(backend_name).await;
+    let train_all = dataset(&data.train_images, &data.train_labels).await?;
+    let test = dataset(&data.test_images, &data.test_labels).await?;
+    let (train_set, validation) = train_all.split_validation(config.validation);
+    let train_set = match config.limit {
+        Some(n) => train_set.take(n),
+        None => train_set,
+    };
+    let mut trainer = match resume_from {
+        Some(url) => {
+            let bytes = super::fetch::bytes(url).await?;
+            let (model, _) = weights::from_bytes(&bytes, &device).map_err(|e| e.to_string())?;
+            Trainer::resume(config.clone(), &device, model, epochs_done).map_err(|e| e.to_string())?
+        }
+        None => Trainer::new(config.clone(), &device).map_err(|e| e.to_string())?,
+    };
+    let batches_per_epoch = train_set.len().div_ceil(config.batch_size);
+    let total_batches = (batches_per_epoch * config.epochs) as f64;
+    while !trainer.finished() {
+        let started = now_ms();
+        let (mut last_sent, mut last_yield) = (started, started);
+        let mut pending = Vec::new();
+        let mut examples = 0usize;
+        let report = trainer
+            .train_epoch(&train_set, &validation, async |batch| {
+                examples += batch.size;
+                pending.push(batch);
+                let now = now_ms();
+                if now - last_sent >= 100.0 || batch.batch == batch.batches {
+                    let rate = examples as f64 / ((now - started) / 1000.0).max(1e-3);
+                    let done = ((batch.epoch - 1) * batch.batches + batch.batch) as f64;
+                    let remaining = (total_batches - done).max(0.0) * config.batch_size as f64;
+                    send(&Response::TrainProgress {
+                        id,
+                        batches: std::mem::take(&mut pending),
+                        progress: (done / total_batches) as f32,
+                        examples_per_second: rate as f32,
+                        eta_seconds: (remaining / rate.max(1e-3)) as f32,
+                    });
+                    last_sent = now;
+                }
+                // On the CPU backend reads complete at once: yield now and then so that pause
+                // and stop get through.
+                if now - last_yield >= 30.0 {
+                    sleep(0).await;
+                    last_yield = now_ms();
+                }
+                loop {
+                    match job_action(id) {
+                        TrainAction::Resume => return true,
+                        TrainAction::Stop => return false,
+                        TrainAction::Pause => sleep(100).await,
+                    }
+                }
+            })
+            .await
+            .map_err(|e| e.to_string())?;
+        let Some(report) = report else { return Ok(true) };
+        let model = trainer.model();
+        let test_accuracy = eval::clean(&model, &test, eval::BATCH, &device).await.map_err(|e| e.to_string())?.accuracy;
+        let mut metadata = trainer.metadata();
+        metadata.clean_accuracy = Some(test_accuracy);
+        let bytes = weights::to_bytes(&model, &metadata).await.map_err(|e| e.to_string())?;
+        send(&Response::TrainEpoch { id, report, test_accuracy, weights: BASE64.encode(bytes), epochs_done: trainer.epochs_done() });
+    }
+    Ok(false)
+}
+
+/// Test images shown per attack configuration in the gallery of flipped images.
+const GALLERY: usize = 6;
+
+/// The evaluation sweep: every model, clean and under every attack configuration.
+async fn evaluate(id: u64, backend_name: &str, models: &[(String, String)], attacks: &[attack::AttackConfig], limit: usize, data: &DataUrls) -> Result<Vec<ModelEvaluation>, String> {
+    for config in attacks {
+        config.validate().map_err(|e| e.to_string())?;
+    }
+    if limit == 0 {
+        return Err("an evaluation needs at least one test image".into());
+    }
+    let (device, _, _) = device(backend_name).await;
+    let test = dataset(&data.test_images, &data.test_labels).await?.take(limit);
+    let total = models.len() * attacks.len() * test.len();
+    let mut done = 0;
+    let mut last_sent = 0.0;
+    let mut evaluations = Vec::new();
+    for (name, url) in models {
+        let model = model_at(url, &device).await?;
+        let clean = eval::clean(&model, &test, eval::BATCH, &device).await.map_err(|e| e.to_string())?;
+        let (mut results, mut flipped) = (Vec::new(), Vec::new());
+        for config in attacks {
+            let outcomes = eval::outcomes(&model, config, &test, eval::BATCH, &device, |n| {
+                let now = now_ms();
+                if now - last_sent >= 100.0 {
+                    send(&Response::EvalProgress { id, done: done + n, total });
+                    last_sent = now;
+                }
+            })
+            .await
+            .map_err(|e| e.to_string())?;
+            done += outcomes.len();
+            results.push(eval::summarize(config, &outcomes));
+            flipped.push(
+                outcomes
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, o)| eval::flipped(o))
+                    .take(GALLERY)
+                    .map(|(index, o)| FlippedImage { index, label: o.label, adversarial_prediction: o.adversarial_prediction, image: test.image(index).to_vec() })
+                    .collect(),
+            );
+        }
+        evaluations.push(ModelEvaluation { model: name.clone(), n: clean.n, clean_accuracy: clean.accuracy, results, flipped });
+    }
+    send(&Response::EvalProgress { id, done: total, total });
+    Ok(evaluations)
+}
+
 async fn handle(request: Request) {
     let response = match request {
         Request::Load { backend, url } => match load(&backend, &url).await {
@@ -152,7 +336,7 @@ async fn handle(request: Request) {
             Ok(probabilities) => Response::Predicted { id, probabilities },
             Err(message) => Response::Failed { id: Some(id), message },
         },
-        Request::Sample { id, index, images_url, labels_url } => match test_set(&images_url, &labels_url).await {
+        Request::Sample { id, index, images_url, labels_url } => match dataset(&images_url, &labels_url).await {
             Ok(data) if index < data.len() => Response::Sample { id, index, label: usize::from(data.labels[index]), image: data.image(index).to_vec() },
             Ok(data) => Response::Failed { id: Some(id), message: format!("test image {index} does not exist: the test set has {} (0–{})", data.len(), data.len() - 1) },
             Err(message) => Response::Failed { id: Some(id), message },
@@ -163,6 +347,28 @@ async fn handle(request: Request) {
         },
         Request::Attack { id, config, image, label, model_url } => match run_attack(&config, image, label, model_url.as_deref()).await {
             Ok((adversarial, probabilities)) => Response::Attacked { id, adversarial, probabilities },
+            Err(message) => Response::Failed { id: Some(id), message },
+        },
+        Request::Inspect { id, url } => match inspect(&url).await {
+            Ok(metadata) => Response::Inspected { id, metadata },
+            Err(message) => Response::Failed { id: Some(id), message },
+        },
+        Request::Train { id, backend, config, data, resume_from, epochs_done } => {
+            match train(id, &backend, config, &data, resume_from.as_deref(), epochs_done).await {
+                Ok(stopped) => Response::TrainFinished { id, stopped },
+                Err(message) => Response::Failed { id: Some(id), message },
+            }
+        }
+        Request::TrainControl { id, action } => {
+            JOB.with(|j| {
+                if let Some(job) = j.borrow_mut().as_mut().filter(|j| j.id == id) {
+                    job.action = action;
+                }
+            });
+            return;
+        }
+        Request::Evaluate { id, backend, models, attacks, limit, data } => match evaluate(id, &backend, &models, &attacks, limit, &data).await {
+            Ok(models) => Response::Evaluated { id, models },
             Err(message) => Response::Failed { id: Some(id), message },
         },
     };

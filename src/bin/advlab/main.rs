@@ -149,7 +149,7 @@ struct EvalArgs {
     #[arg(long)]
     limit: Option<usize>,
     /// Images per batch.
-    #[arg(long, default_value_t = 250)]
+    #[arg(long, default_value_t = advlab::eval::BATCH)]
     batch: usize,
     /// Print one JSON object instead of a table.
     #[arg(long)]
@@ -271,11 +271,13 @@ fn train(data_dir: &Path, args: TrainArgs) -> Result<(), String> {
         let batches = train_set.len().div_ceil(config.batch_size) as u64;
         let bar = progress(batches, &format!("epoch {epoch}/{}", config.epochs));
         let started = std::time::Instant::now();
-        let report = pollster::block_on(trainer.train_epoch(&train_set, &validation, |b| {
+        let report = pollster::block_on(trainer.train_epoch(&train_set, &validation, async |b| {
             bar.set_message(format!("loss {:.4} acc {:.3}", b.loss, b.accuracy));
             bar.inc(1);
+            true
         }))
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| e.to_string())?
+        .expect("the CLI never stops an epoch");
         bar.finish_and_clear();
         let seconds = started.elapsed().as_secs_f64();
         let robust = report

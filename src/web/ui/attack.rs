@@ -1,11 +1,10 @@
 //! The attack panel: parameters, the Web Worker that runs the attack, and original |
 //! perturbation | adversarial side by side with predictions and norms.
 
-use leptos::html::Canvas;
 use leptos::prelude::*;
 
 use super::best;
-use super::picture::paint;
+use super::picture::PictureCanvas;
 use super::worker_client::WorkerHandle;
 use crate::attack::{AttackConfig, AttackMethod};
 use crate::render;
@@ -24,23 +23,6 @@ struct Outcome {
 impl Outcome {
     fn delta(&self) -> Vec<f32> {
         self.adversarial.iter().zip(&self.original).map(|(a, o)| a - o).collect()
-    }
-}
-
-/// A 28×28 picture canvas, repainted whenever `picture` changes.
-#[component]
-fn PictureCanvas(picture: Signal<Option<render::Picture>>, label: &'static str) -> impl IntoView {
-    let canvas: NodeRef<Canvas> = NodeRef::new();
-    Effect::new(move |_| {
-        if let (Some(c), Some(p)) = (canvas.get(), picture.get()) {
-            paint(&c, &p);
-        }
-    });
-    view! {
-        <figure>
-            <canvas node_ref=canvas class="digit-canvas" width="28" height="28" aria-label=label></canvas>
-            <figcaption>{label}</figcaption>
-        </figure>
     }
 }
 
@@ -129,7 +111,7 @@ pub fn AttackPanel(
             running.set(false);
             problem.set(Some(message));
         }
-        Response::Predicted { .. } | Response::Mistake { .. } | Response::Sample { .. } => {}
+        _ => {}
     };
     let worker = StoredValue::new_local(None::<WorkerHandle>);
     match WorkerHandle::start(on_response) {
@@ -200,7 +182,7 @@ pub fn AttackPanel(
     let is_l2 = move || method.get().norm() == crate::attack::Norm::L2;
 
     view! {
-        <section class="card">
+        <section class="card" id="lab">
             <h2 class="card-title">"Attack"</h2>
             <p class="muted small">"The attack searches a perturbation within ε (L∞: the largest change of any pixel; L2: the length of the whole change) that makes the model misread your digit. It runs in a Web Worker, so drawing never stalls."</p>
             <div class="toolbar">

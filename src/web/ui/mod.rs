@@ -1,17 +1,21 @@
 //! The page's components, one per part of the screen.
 
 mod attack;
+mod chart;
 mod draw;
+mod eval;
 mod picture;
 mod probabilities;
 mod sample;
+mod train;
 mod worker_client;
+mod zoo;
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use super::backend::BackendKind;
-use super::protocol::{Request, Response};
+use super::protocol::{DataUrls, Request, Response};
 use crate::attack::AttackMethod;
 use crate::share::{SharedInput, ShareState};
 use worker_client::WorkerHandle;
@@ -19,6 +23,9 @@ use attack::AttackPanel;
 use draw::DrawCanvas;
 use probabilities::Probabilities;
 use sample::SamplePicker;
+use eval::EvalPanel;
+use train::TrainPanel;
+use zoo::{Zoo, ZooPanel};
 
 /// Puts `text` on the clipboard when the browser allows it (the link is shown on the page anyway).
 fn copy_to_clipboard(text: &str) {
@@ -43,6 +50,13 @@ fn copy_to_clipboard(text: &str) {
 /// Index and value of the largest of ten probabilities.
 fn best(p: &[f32]) -> (usize, f32) {
     p.iter().copied().enumerate().fold((0, f32::MIN), |b, (i, v)| if v > b.1 { (i, v) } else { b })
+}
+
+/// Scrolls the element with this id into view.
+fn scroll_to(id: &str) {
+    if let Some(element) = web_sys::window().and_then(|w| w.document()).and_then(|d| d.get_element_by_id(id)) {
+        element.scroll_into_view();
+    }
 }
 
 /// `relative` resolved against the page's base URL (workers need absolute URLs).
@@ -74,6 +88,13 @@ pub fn App() -> impl IntoView {
     // A test image (index into the MNIST test set, label) instead of a drawing.
     let sample = RwSignal::new(None::<(usize, usize)>);
     let shown = RwSignal::new(None::<Vec<f32>>);
+    // The backend the user asked for; WebGPU falls back to the CPU where it is missing.
+    let backend_choice = RwSignal::new("webgpu".to_string());
+    // The zoo is read and the page's link applied before the first model loads.
+    let zoo = Zoo::new();
+    let link_applied = RwSignal::new(false);
+    // An upload being checked by the worker: request number, model id, file name, bytes.
+    let pending_upload = StoredValue::new(None::<(u64, String, String, Vec<u8>)>);
 
     // The prediction worker: live predictions and searches never run on the main thread.
     let predictor = StoredValue::new_local(None::<WorkerHandle>);
@@ -115,19 +136,50 @@ pub fn App() -> impl IntoView {
         }
         Response::Mistake { index: Some(i), .. } => sample_request.set(Some((next_id(), i))),
         Response::Mistake { index: None, .. } => error.set(Some("this model classifies every test image correctly".into())),
-        Response::Attacked { .. } => {}
+        Response::Inspected { id, metadata } => {
+            if let Some((_, model, _, bytes)) = pending_upload.get_value().filter(|p| p.0 == id) {
+                pending_upload.set_value(None);
+                match serde_json::from_str(&metadata) {
+                    Ok(metadata) => spawn_local(async move {
+                        match zoo.add(model.clone(), bytes, metadata).await {
+                            Ok(()) => {
+                                error.set(None);
+                                model_id.set(model);
+                            }
+                            Err(e) => error.set(Some(e)),
+                        }
+                    }),
+                    Err(e) => error.set(Some(e.to_string())),
+                }
+            }
+        }
+        Response::Failed { id: Some(id), message } if pending_upload.get_value().is_some_and(|p| p.0 == id) => {
+            let name = pending_upload.get_value().map(|p| p.2).unwrap_or_default();
+            pending_upload.set_value(None);
+            error.set(Some(format!("`{name}` was not added: {message}")));
+        }
         Response::Failed { message, .. } => error.set(Some(message)),
+        _ => {}
     };
     match WorkerHandle::start(on_response) {
         Ok(handle) => predictor.set_value(Some(handle)),
         Err(e) => error.set(Some(e)),
     }
-    let model_url = Signal::derive(move || absolute(&format!("models/{}.safetensors", model_id.get())));
+    // The URL of a model's weights: a file of the site, or a `blob:` URL of the zoo's copy.
+    let url_of = move |id: &str| -> Option<String> {
+        if super::PRETRAINED.contains(&id) {
+            Some(absolute(&format!("models/{id}.safetensors")))
+        } else {
+            zoo.models.with(|m| m.iter().find(|m| m.id == id).map(|m| m.url.clone()))
+        }
+    };
+    let model_url = Signal::derive(move || url_of(&model_id.get()).unwrap_or_else(|| absolute(&format!("models/{}.safetensors", super::PRETRAINED[0]))));
     Effect::new(move |_| {
         let url = model_url.get();
-        if started.get() {
+        let backend = backend_choice.get();
+        if started.get() && link_applied.get() {
             loaded.set(false);
-            send(Request::Load { backend: "webgpu".into(), url });
+            send(Request::Load { backend, url });
         }
     });
 
@@ -150,24 +202,34 @@ pub fn App() -> impl IntoView {
         send(Request::NextMistake { id: next_id(), start, images_url, labels_url });
     });
 
-    // The state in the page's link; malformed values are reported and replaced by defaults.
+    // The state in the page's link, applied once the zoo is read (a link may name a model of it);
+    // malformed values are reported and replaced by defaults.
     let search = web_sys::window().and_then(|w| w.location().search().ok()).unwrap_or_default();
-    let (linked, problems) = ShareState::parse(&search, &super::PRETRAINED);
-    if !problems.is_empty() {
-        error.set(Some(format!("The link's {}: using the defaults instead.", problems.join("; "))));
-    }
-    model_id.set(linked.model.clone());
-    method.set(linked.attack);
-    epsilon.set(linked.epsilon);
-    steps.set(linked.steps);
-    match linked.input {
-        SharedInput::Empty => {}
-        SharedInput::Sample(i) => sample_request.set(Some((0, i))),
-        SharedInput::Drawing(pixels) => {
-            shown.set(Some(pixels.clone()));
-            input.set(Some(pixels));
+    spawn_local(async move {
+        if let Err(e) = zoo.load().await {
+            error.set(Some(e));
         }
-    }
+        let mut known: Vec<String> = super::PRETRAINED.iter().map(|s| s.to_string()).collect();
+        known.extend(zoo.models.get_untracked().into_iter().map(|m| m.id));
+        let known: Vec<&str> = known.iter().map(String::as_str).collect();
+        let (linked, problems) = ShareState::parse(&search, &known);
+        if !problems.is_empty() {
+            error.set(Some(format!("The link's {}: using the defaults instead.", problems.join("; "))));
+        }
+        model_id.set(linked.model.clone());
+        method.set(linked.attack);
+        epsilon.set(linked.epsilon);
+        steps.set(linked.steps);
+        match linked.input {
+            SharedInput::Empty => {}
+            SharedInput::Sample(i) => sample_request.set(Some((0, i))),
+            SharedInput::Drawing(pixels) => {
+                shown.set(Some(pixels.clone()));
+                input.set(Some(pixels));
+            }
+        }
+        link_applied.set(true);
+    });
     let share = move || {
         let state = ShareState {
             model: model_id.get_untracked(),
@@ -202,12 +264,53 @@ pub fn App() -> impl IntoView {
     let counterpart = Signal::derive(move || {
         let id = model_id.get();
         let twin = id.strip_suffix("-standard").map(|a| format!("{a}-robust")).or_else(|| id.strip_suffix("-robust").map(|a| format!("{a}-standard")))?;
-        let url = absolute(&format!("models/{twin}.safetensors"));
+        let url = url_of(&twin)?;
         Some((twin, url))
     });
     let model_label = Signal::derive(move || model_id.get());
     let ready = move || loaded.get() && backend_kind.get().is_some();
     let select_model = move |id: String| model_id.set(id);
+    let backend_name_or_choice = Signal::derive(move || backend_kind.get().map(|k| k.name().to_string()).unwrap_or_else(|| backend_choice.get()));
+    let data = Signal::derive(|| DataUrls {
+        train_images: absolute("data/train-images-idx3-ubyte"),
+        train_labels: absolute("data/train-labels-idx1-ubyte"),
+        test_images: absolute("data/t10k-images-idx3-ubyte"),
+        test_labels: absolute("data/t10k-labels-idx1-ubyte"),
+    });
+    let on_upload = Callback::new(move |(name, bytes): (String, Vec<u8>)| {
+        let id = match zoo::model_id(&name) {
+            Ok(id) => zoo.free_id(&id),
+            Err(e) => {
+                error.set(Some(e));
+                return;
+            }
+        };
+        match zoo::blob_url(&bytes) {
+            Ok(url) => {
+                let request = next_id();
+                pending_upload.set_value(Some((request, id, name, bytes)));
+                send(Request::Inspect { id: request, url });
+            }
+            Err(e) => error.set(Some(e)),
+        }
+    });
+    let on_use = Callback::new(move |id: String| {
+        model_id.set(id);
+        scroll_to("lab");
+    });
+    let on_removed = Callback::new(move |id: String| {
+        if model_id.get_untracked() == id {
+            model_id.set(super::PRETRAINED[0].to_string());
+        }
+    });
+    let model_url_of = Callback::new(move |id: String| url_of(&id));
+    let on_open = Callback::new(move |(model, attack, eps, index): eval::OpenInLab| {
+        model_id.set(model);
+        method.set(attack);
+        epsilon.set(eps);
+        sample_request.set(Some((next_id(), index)));
+        scroll_to("lab");
+    });
 
     view! {
         <header class="app-header">
@@ -221,7 +324,22 @@ pub fn App() -> impl IntoView {
                     prop:value=move || model_id.get()
                     on:change=move |ev| select_model(event_target_value(&ev))
                 >
-                    {super::PRETRAINED.iter().map(|id| view! { <option value=*id>{*id}</option> }).collect_view()}
+                    <optgroup label="Pretrained">
+                        {super::PRETRAINED.iter().map(|id| view! { <option value=*id>{*id}</option> }).collect_view()}
+                    </optgroup>
+                    <Show when=move || zoo.models.with(|m| !m.is_empty())>
+                        <optgroup label="Your models">
+                            {move || zoo.models.get().into_iter().map(|m| view! { <option value=m.id.clone()>{m.id.clone()}</option> }).collect_view()}
+                        </optgroup>
+                    </Show>
+                </select>
+            </label>
+            <label class="field">
+                "Backend"
+                <select data-testid="backend-select" title="WebGPU runs on the graphics card; the CPU backend is burn's, compiled to WebAssembly"
+                    prop:value=move || backend_choice.get() on:change=move |ev| backend_choice.set(event_target_value(&ev))>
+                    <option value="webgpu">"WebGPU"</option>
+                    <option value="cpu">"CPU"</option>
                 </select>
             </label>
             <span
@@ -233,7 +351,7 @@ pub fn App() -> impl IntoView {
             >
                 <span data-testid="backend">{move || backend_kind.get().map(BackendKind::name).unwrap_or("starting…")}</span>
             </span>
-            <a class="small" data-testid="model-download" href=move || format!("models/{}.safetensors", model_id.get())
+            <a class="small" data-testid="model-download" href=move || model_url.get()
                 download=move || format!("{}.safetensors", model_id.get()) title="The weights as safetensors (PyTorch layout)">"Download"</a>
             <button class="ghost" data-testid="share-link" title="Copy a link to this exact state" on:click=move |_| share()>"Share link"</button>
             <Show when=ready fallback=|| view! { <span class="muted small">"Loading…"</span> }>
@@ -262,6 +380,9 @@ pub fn App() -> impl IntoView {
                 </section>
             </div>
             <AttackPanel input=input.into() label=attack_label model_url=model_url backend=backend_name method=method epsilon=epsilon steps=steps model_label=model_label counterpart=counterpart />
+            <ZooPanel zoo=zoo on_upload=on_upload on_use=on_use on_removed=on_removed />
+            <TrainPanel zoo=zoo backend=backend_name_or_choice data=data on_use=on_use />
+            <EvalPanel zoo=zoo backend=backend_name_or_choice data=data model_url=model_url_of on_open=on_open />
         </main>
     }
 }

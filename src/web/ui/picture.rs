@@ -1,5 +1,8 @@
 //! Painting the core's pictures onto canvases.
 
+use leptos::html::Canvas;
+use leptos::prelude::*;
+
 use wasm_bindgen::{Clamped, JsCast};
 use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement, ImageData};
 
@@ -19,5 +22,22 @@ pub fn paint(canvas: &HtmlCanvasElement, picture: &Picture) {
     let rgba: Vec<u8> = picture.rgb.chunks_exact(3).flat_map(|p| [p[0], p[1], p[2], 255]).collect();
     if let Ok(image) = ImageData::new_with_u8_clamped_array_and_sh(Clamped(&rgba), picture.width as u32, picture.height as u32) {
         let _ = ctx.put_image_data(&image, 0.0, 0.0);
+    }
+}
+
+/// A 28×28 picture canvas, repainted whenever `picture` changes, with a caption.
+#[component]
+pub fn PictureCanvas(picture: Signal<Option<Picture>>, #[prop(into)] label: String) -> impl IntoView {
+    let canvas: NodeRef<Canvas> = NodeRef::new();
+    Effect::new(move |_| {
+        if let (Some(c), Some(p)) = (canvas.get(), picture.get()) {
+            paint(&c, &p);
+        }
+    });
+    view! {
+        <figure>
+            <canvas node_ref=canvas class="digit-canvas" width="28" height="28" aria-label=label.clone()></canvas>
+            <figcaption>{label.clone()}</figcaption>
+        </figure>
     }
 }

@@ -48,3 +48,52 @@ impl WorkerHandle {
     }
 }
 
+
+/// A worker started on first use (training and evaluation load the big datasets only when asked);
+/// requests sent before its wasm listens wait in a queue.
+#[derive(Clone, Copy)]
+pub struct LazyWorker(leptos::prelude::StoredValue<LazyState, leptos::prelude::LocalStorage>);
+
+struct LazyState {
+    handle: Option<WorkerHandle>,
+    listening: bool,
+    queue: Vec<Request>,
+    on_response: std::rc::Rc<dyn Fn(Response)>,
+}
+
+impl LazyWorker {
+    /// A worker that is not started yet; `on_response` gets its answers.
+    pub fn new(on_response: impl Fn(Response) + 'static) -> Self {
+        let state = LazyState { handle: None, listening: false, queue: Vec::new(), on_response: std::rc::Rc::new(on_response) };
+        LazyWorker(leptos::prelude::StoredValue::new_local(state))
+    }
+
+    /// Sends `request`, starting the worker first if needed.
+    pub fn send(self, request: Request) -> Result<(), String> {
+        use leptos::prelude::*;
+        let started = self.0.with_value(|s| s.handle.is_some());
+        if !started {
+            let this = self;
+            let handle = WorkerHandle::start(move |response| {
+                if matches!(response, Response::Started) {
+                    let queued = this.0.try_update_value(|s| {
+                        s.listening = true;
+                        std::mem::take(&mut s.queue)
+                    });
+                    let handle = this.0.with_value(|s| s.handle.clone());
+                    if let (Some(queued), Some(handle)) = (queued, handle) {
+                        queued.iter().for_each(|r| handle.send(r));
+                    }
+                }
+                let callback = this.0.with_value(|s| s.on_response.clone());
+                callback(response);
+            })?;
+            self.0.update_value(|s| s.handle = Some(handle));
+        }
+        self.0.update_value(|s| match (&s.handle, s.listening) {
+            (Some(handle), true) => handle.send(&request),
+            _ => s.queue.push(request),
+        });
+        Ok(())
+    }
+}

@@ -1,0 +1,382 @@
+//! The train panel: standard and adversarial training in a Web Worker, live curves, the collapse
+//! guard made visible, and a run that survives a reload (its last finished epoch is kept in
+//! IndexedDB and training resumes from it).
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use serde::{Deserialize, Serialize};
+
+use super::chart::{LineChart, Marker, PALETTE, Series};
+use super::worker_client::LazyWorker;
+use super::zoo::Zoo;
+use crate::model::Architecture;
+use crate::model::weights;
+use crate::train::{BatchReport, Defense, EpochReport, TrainConfig};
+use crate::web::protocol::{DataUrls, Request, Response, TrainAction};
+use crate::web::store::{self, CURRENT_RUN, RUNS, Record};
+
+/// One finished epoch as the panel shows it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+struct EpochPoint {
+    report: EpochReport,
+    test_accuracy: f32,
+}
+
+/// One point of the per-batch curves; `x` counts epochs (fractional).
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+struct CurvePoint {
+    x: f32,
+    loss: f32,
+    accuracy: f32,
+}
+
+/// A training run as stored in IndexedDB (with the weights of its last finished epoch).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+struct Run {
+    /// Id the model gets in the zoo.
+    name: String,
+    config: TrainConfig,
+    epochs_done: usize,
+    epochs: Vec<EpochPoint>,
+    curve: Vec<CurvePoint>,
+}
+
+/// Per-batch points kept for the curves; beyond this every other one is dropped.
+const CURVE_POINTS: usize = 2000;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Status {
+    Idle,
+    Loading,
+    Running,
+    Paused,
+    Finished,
+    Stopped,
+    Failed,
+}
+
+/// Parses a text field; the error names the field.
+fn field<T: std::str::FromStr>(name: &str, text: &str) -> Result<T, String> {
+    text.trim().parse().map_err(|_| format!("{name}: `{}` is not a valid value", text.trim()))
+}
+
+/// The train panel. `backend` is the backend the user chose (`webgpu` or `cpu`), `data` the
+/// dataset URLs; a finished or stopped run joins `zoo`, and `on_use` selects it in the lab.
+#[component]
+pub fn TrainPanel(zoo: Zoo, backend: Signal<String>, data: Signal<DataUrls>, on_use: Callback<String>) -> impl IntoView {
+    let architecture = RwSignal::new("mlp".to_string());
+    let defense = RwSignal::new("none".to_string());
+    let epsilon = RwSignal::new("0.3".to_string());
+    let epochs = RwSignal::new("1".to_string());
+    let limit = RwSignal::new(String::new());
+    let batch = RwSignal::new("64".to_string());
+    let learning_rate = RwSignal::new("0.002".to_string());
+    let seed = RwSignal::new("0".to_string());
+    let lambda = RwSignal::new("0.5".to_string());
+    let beta = RwSignal::new("6".to_string());
+
+    let run = RwSignal::new(None::<Run>);
+    let status = RwSignal::new(Status::Idle);
+    let progress = RwSignal::new(0f32);
+    let speed = RwSignal::new(None::<(f32, f32)>);
+    let problem = RwSignal::new(None::<String>);
+    let finished_model = RwSignal::new(None::<String>);
+    let weights_now = StoredValue::new(None::<Vec<u8>>);
+    let run_id = StoredValue::new(0u64);
+
+    // Saves the run and its last finished epoch's weights, so that a reload resumes it.
+    let persist = move || {
+        let Some(r) = run.get_untracked() else { return };
+        let bytes = weights_now.get_value().unwrap_or_default();
+        spawn_local(async move {
+            let Ok(info) = serde_json::to_string(&r) else { return };
+            if let Err(e) = store::write(RUNS, &Record { id: CURRENT_RUN.into(), info, bytes }).await {
+                problem.set(Some(e));
+            }
+        });
+    };
+    // The run ended: its last finished epoch joins the zoo and the stored run is dropped.
+    let conclude = move |final_status: Status| {
+        status.set(final_status);
+        let name = run.get_untracked().map(|r| r.name);
+        let bytes = weights_now.get_value();
+        spawn_local(async move {
+            match (name, bytes) {
+                (Some(name), Some(bytes)) => match weights::metadata(&bytes) {
+                    Ok(metadata) => match zoo.add(name.clone(), bytes, metadata).await {
+                        Ok(()) => finished_model.set(Some(name)),
+                        Err(e) => problem.set(Some(e)),
+                    },
+                    Err(e) => problem.set(Some(e.to_string())),
+                },
+                _ => problem.set(Some("stopped before the first epoch finished: there is no model to keep".into())),
+            }
+            let _ = store::delete(RUNS, CURRENT_RUN).await;
+        });
+    };
+    let on_response = move |response: Response| match response {
+        Response::TrainProgress { id, batches, progress: p, examples_per_second, eta_seconds } if id == run_id.get_value() => {
+            if status.get_untracked() == Status::Loading {
+                status.set(Status::Running);
+            }
+            progress.set(p);
+            speed.set(Some((examples_per_second, eta_seconds)));
+            run.update(|r| {
+                if let Some(r) = r {
+                    r.curve.extend(batches.iter().map(|b: &BatchReport| CurvePoint {
+                        x: (b.epoch - 1) as f32 + b.batch as f32 / b.batches as f32,
+                        loss: b.loss,
+                        accuracy: b.accuracy,
+                    }));
+                    if r.curve.len() > CURVE_POINTS {
+                        r.curve = r.curve.iter().step_by(2).copied().collect();
+                    }
+                }
+            });
+        }
+        Response::TrainEpoch { id, report, test_accuracy, weights, epochs_done } if id == run_id.get_value() => {
+            match BASE64.decode(weights) {
+                Ok(bytes) => weights_now.set_value(Some(bytes)),
+                Err(e) => problem.set(Some(format!("the worker sent unreadable weights: {e}"))),
+            }
+            run.update(|r| {
+                if let Some(r) = r {
+                    r.epochs_done = epochs_done;
+                    r.epochs.push(EpochPoint { report, test_accuracy });
+                }
+            });
+            persist();
+        }
+        Response::TrainFinished { id, stopped } if id == run_id.get_value() => conclude(if stopped { Status::Stopped } else { Status::Finished }),
+        Response::Failed { id: Some(id), message } if id == run_id.get_value() => {
+            status.set(Status::Failed);
+            problem.set(Some(message));
+        }
+        Response::Failed { id: None, message } => problem.set(Some(message)),
+        _ => {}
+    };
+    let worker = LazyWorker::new(on_response);
+
+    let launch = move |r: Run, resume_from: Option<Vec<u8>>| {
+        run_id.set_value(run_id.get_value() + 1);
+        let resume_url = match resume_from.as_deref().map(super::zoo::blob_url).transpose() {
+            Ok(url) => url,
+            Err(e) => {
+                problem.set(Some(e));
+                return;
+            }
+        };
+        let request = Request::Train {
+            id: run_id.get_value(),
+            backend: backend.get_untracked(),
+            config: r.config.clone(),
+            data: data.get_untracked(),
+            resume_from: resume_url,
+            epochs_done: r.epochs_done,
+        };
+        progress.set(r.epochs_done as f32 / r.config.epochs as f32);
+        run.set(Some(r));
+        status.set(Status::Loading);
+        if let Err(e) = worker.send(request) {
+            status.set(Status::Failed);
+            problem.set(Some(e));
+        }
+    };
+
+    let start = move || {
+        problem.set(None);
+        finished_model.set(None);
+        let config = (|| -> Result<TrainConfig, String> {
+            let architecture: Architecture = architecture.get_untracked().parse()?;
+            let defense: Defense = defense.get_untracked().parse()?;
+            let limit = match limit.get_untracked().trim() {
+                "" => None,
+                text => Some(field::<usize>("training images", text)?),
+            };
+            let config = TrainConfig::new(architecture, defense)
+                .with_epsilon(field("ε", &epsilon.get_untracked())?)
+                .with_epochs(field("epochs", &epochs.get_untracked())?)
+                .with_batch_size(field("batch size", &batch.get_untracked())?)
+                .with_learning_rate(field("learning rate", &learning_rate.get_untracked())?)
+                .with_seed(field("seed", &seed.get_untracked())?)
+                .with_limit(limit)
+                .with_lambda(field("λ", &lambda.get_untracked())?)
+                .with_beta(field("β", &beta.get_untracked())?);
+            config.validate().map_err(|e| e.to_string())?;
+            Ok(config)
+        })();
+        match config {
+            Ok(config) => {
+                let name = zoo.free_id(&format!("{}-{}", config.architecture, config.defense));
+                weights_now.set_value(None);
+                let r = Run { name, config, epochs_done: 0, epochs: Vec::new(), curve: Vec::new() };
+                launch(r, None);
+                persist();
+            }
+            Err(e) => problem.set(Some(e)),
+        }
+    };
+    let control = move |action: TrainAction| {
+        let _ = worker.send(Request::TrainControl { id: run_id.get_value(), action });
+        match action {
+            TrainAction::Pause => status.set(Status::Paused),
+            TrainAction::Resume => status.set(Status::Running),
+            TrainAction::Stop => {}
+        }
+    };
+
+    // A run stored by an earlier visit resumes from its last finished epoch.
+    spawn_local(async move {
+        match store::read(RUNS, CURRENT_RUN).await {
+            Ok(Some(record)) => match serde_json::from_str::<Run>(&record.info) {
+                Ok(r) => {
+                    let resume = (!record.bytes.is_empty()).then_some(record.bytes);
+                    let r = if resume.is_some() { r } else { Run { epochs_done: 0, epochs: Vec::new(), curve: Vec::new(), ..r } };
+                    weights_now.set_value(resume.clone());
+                    launch(r, resume);
+                }
+                Err(_) => {
+                    let _ = store::delete(RUNS, CURRENT_RUN).await;
+                }
+            },
+            Ok(None) => {}
+            Err(e) => problem.set(Some(e)),
+        }
+    });
+
+    let busy = move || matches!(status.get(), Status::Loading | Status::Running | Status::Paused);
+    let loss_series = Signal::derive(move || {
+        let curve = run.with(|r| r.as_ref().map(|r| r.curve.clone()).unwrap_or_default());
+        vec![Series { name: "training loss".into(), color: PALETTE[0], points: curve.iter().map(|p| (p.x, p.loss)).collect(), dots: false }]
+    });
+    let accuracy_series = Signal::derive(move || {
+        let (curve, epochs, adversarial) = run.with(|r| {
+            r.as_ref().map(|r| (r.curve.clone(), r.epochs.clone(), r.config.defense != Defense::None)).unwrap_or_default()
+        });
+        let mut series = vec![Series {
+            name: if adversarial { "batch accuracy (adversarial inputs)".into() } else { "batch accuracy".into() },
+            color: PALETTE[0],
+            points: curve.iter().map(|p| (p.x, p.accuracy)).collect(),
+            dots: false,
+        }];
+        let per_epoch = |f: fn(&EpochPoint) -> Option<f32>| epochs.iter().filter_map(|e| f(e).map(|v| (e.report.epoch as f32, v))).collect::<Vec<_>>();
+        series.push(Series { name: "held-out clean".into(), color: PALETTE[2], points: per_epoch(|e| Some(e.report.validation_accuracy)), dots: true });
+        if adversarial {
+            series.push(Series { name: "held-out PGD-10".into(), color: PALETTE[1], points: per_epoch(|e| e.report.validation_robust_accuracy), dots: true });
+        }
+        series
+    });
+    let markers = Signal::derive(move || {
+        run.with(|r| {
+            r.as_ref()
+                .and_then(|r| r.epochs.iter().find(|e| e.report.stopped.is_some()))
+                .map(|e| vec![Marker { x: e.report.epoch as f32, text: "collapse: stopped".into() }])
+                .unwrap_or_default()
+        })
+    });
+    let last_test = move || run.with(|r| r.as_ref().and_then(|r| r.epochs.last().map(|e| e.test_accuracy)));
+    let collapse_note = move || run.with(|r| r.as_ref().and_then(|r| r.epochs.iter().find_map(|e| e.report.stopped.clone())));
+    let status_text = move || {
+        let r = run.get();
+        let epoch_text = r.as_ref().map(|r| format!("epoch {} of {}", (r.epochs_done + 1).min(r.config.epochs), r.config.epochs)).unwrap_or_default();
+        match status.get() {
+            Status::Idle => "Not started".to_string(),
+            Status::Loading => format!("Starting ({epoch_text}): fetching the training set and starting the backend…"),
+            Status::Running => format!("Training, {epoch_text}"),
+            Status::Paused => format!("Paused, {epoch_text}"),
+            Status::Finished => "Finished".to_string(),
+            Status::Stopped => "Stopped: the last finished epoch is kept".to_string(),
+            Status::Failed => "Failed".to_string(),
+        }
+    };
+    let text_input = move |label: &'static str, testid: &'static str, value: RwSignal<String>, hint: &'static str| {
+        view! {
+            <label class="field">
+                {label}
+                <input data-testid=testid prop:value=move || value.get() on:change=move |ev| value.set(event_target_value(&ev)) placeholder=hint
+                    prop:disabled=busy />
+            </label>
+        }
+    };
+
+    view! {
+        <section class="card" id="train">
+            <h2 class="card-title">"Train"</h2>
+            <p class="muted small">"Train a classifier on the 60,000 MNIST training images, in a Web Worker on this page's backend. "
+                <strong>"mixed"</strong>" adds FGSM images to the loss with weight λ; "<strong>"fgsm-rs"</strong>" is fast adversarial training (FGSM from a random start, Wong et al. 2020), guarded against catastrophic overfitting: when held-out PGD accuracy collapses, the best epoch is restored and training stops; "
+                <strong>"pgd"</strong>" is Madry et al.'s PGD-10 training; "<strong>"trades"</strong>" trades accuracy for robustness with weight β (Zhang et al. 2019). 1,000 training images are held out to check every epoch. A reload resumes the run from its last finished epoch."</p>
+            <div class="toolbar">
+                <label class="field">
+                    "Model"
+                    <select data-testid="train-model-select" prop:value=move || architecture.get() on:change=move |ev| architecture.set(event_target_value(&ev)) prop:disabled=busy>
+                        <option value="mlp">"MLP (784-128-10)"</option>
+                        <option value="cnn">"CNN (2 conv + 2 fc)"</option>
+                    </select>
+                </label>
+                <label class="field">
+                    "Defense"
+                    <select data-testid="train-defense-select" prop:value=move || defense.get() on:change=move |ev| defense.set(event_target_value(&ev)) prop:disabled=busy>
+                        {Defense::ALL.iter().map(|d| view! { <option value=d.name()>{d.name()}</option> }).collect_view()}
+                    </select>
+                </label>
+                {text_input("ε", "train-eps", epsilon, "0.3")}
+                {text_input("Epochs", "train-epochs", epochs, "1")}
+                {text_input("Training images", "train-limit", limit, "all (59,000)")}
+                {text_input("Batch size", "train-batch", batch, "64")}
+                {text_input("Learning rate", "train-lr", learning_rate, "0.002")}
+                {text_input("Seed", "train-seed", seed, "0")}
+                <Show when=move || defense.get() == "mixed">{text_input("λ", "train-lambda", lambda, "0.5")}</Show>
+                <Show when=move || defense.get() == "trades">{text_input("β", "train-beta", beta, "6")}</Show>
+            </div>
+            <div class="toolbar">
+                <button class="primary" data-testid="train-start" on:click=move |_| start() prop:disabled=busy>"Start"</button>
+                <Show when=move || status.get() == Status::Paused
+                    fallback=move || view! { <button data-testid="train-pause" on:click=move |_| control(TrainAction::Pause) prop:disabled=move || status.get() != Status::Running>"Pause"</button> }>
+                    <button data-testid="train-resume" on:click=move |_| control(TrainAction::Resume)>"Resume"</button>
+                </Show>
+                <button class="danger" data-testid="train-stop" on:click=move |_| control(TrainAction::Stop) prop:disabled=move || !busy()>"Stop"</button>
+                <span class="muted small" data-testid="train-status" data-value=move || format!("{:?}", status.get()).to_lowercase()>{status_text}</span>
+            </div>
+            <div class="progress" data-testid="train-progress" data-value=move || progress.get().to_string() style=move || format!("--p: {}", progress.get())
+                role="progressbar" aria-valuemin="0" aria-valuemax="1" aria-valuenow=move || progress.get().to_string()></div>
+            <p class="muted small" data-testid="train-speed" data-value=move || speed.get().map(|s| s.0.to_string()).unwrap_or_default()>
+                {move || speed.get().map(|(rate, eta)| format!("{rate:.0} examples/s · about {} left", duration(eta))).unwrap_or_default()}
+            </p>
+            {move || run.get().map(|r| view! {
+                <p class="small" data-testid="train-epochs-done" data-value=r.epochs_done.to_string()>
+                    {format!("Model `{}`: {} of {} epochs finished", r.name, r.epochs_done, r.config.epochs)}
+                </p>
+            })}
+            {move || last_test().map(|a| view! {
+                <p class="metric inline-metric" data-testid="train-test-accuracy" data-value=a.to_string()><span>"test accuracy after the last epoch"</span><span class="metric-value">{format!("{:.2}%", a * 100.0)}</span></p>
+            })}
+            {move || collapse_note().map(|n| view! { <div class="alert alert-warn small" data-testid="train-collapse">{n}</div> })}
+            <div class="grid">
+                <LineChart series=loss_series x_label="epoch" y_label="loss" testid="train-loss-chart" />
+                <LineChart series=accuracy_series markers=markers y_range=(0.0, 1.0) x_label="epoch" y_label="accuracy" testid="train-accuracy-chart" />
+            </div>
+            {move || finished_model.get().map(|id| {
+                let id2 = id.clone();
+                view! {
+                    <div class="alert alert-info small" data-testid="train-done">
+                        {format!("`{id}` joined your models. ")}
+                        <button class="ghost" on:click=move |_| on_use.run(id2.clone())>"Attack it"</button>
+                    </div>
+                }
+            })}
+            {move || problem.get().map(|p| view! { <div class="alert alert-error small" role="alert" data-testid="train-error">{p}</div> })}
+        </section>
+    }
+}
+
+/// `seconds` as `1 h 5 min`, `3 min 20 s` or `12 s`.
+fn duration(seconds: f32) -> String {
+    let s = seconds.max(0.0).round() as u64;
+    match s {
+        0..60 => format!("{s} s"),
+        60..3600 => format!("{} min {} s", s / 60, s % 60),
+        _ => format!("{} h {} min", s / 3600, (s % 3600) / 60),
+    }
+}

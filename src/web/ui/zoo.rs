@@ -1,0 +1,234 @@
+//! The model zoo: models a user trained or uploaded, next to the pretrained ones. They live in
+//! IndexedDB (so they survive a reload) and are served to the workers as `blob:` URLs.
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use wasm_bindgen::JsCast;
+
+use crate::model::weights::Metadata;
+use crate::web::store::{self, MODELS, Record};
+
+/// A model of the zoo.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ZooModel {
+    /// Its id (the `model-select` value): lowercase letters, digits, `-`, `_` and `.`.
+    pub id: String,
+    /// What its file says about it.
+    pub metadata: Metadata,
+    /// A `blob:` URL of its safetensors file.
+    pub url: String,
+    /// Size of the file in bytes.
+    pub size: usize,
+}
+
+/// The zoo's models, shared by the page's panels (a leptos context).
+#[derive(Clone, Copy)]
+pub struct Zoo {
+    /// The models, oldest first.
+    pub models: RwSignal<Vec<ZooModel>>,
+}
+
+/// A `blob:` URL holding `bytes`, for the workers to fetch and for downloads.
+pub fn blob_url(bytes: &[u8]) -> Result<String, String> {
+    let parts = js_sys::Array::of1(&js_sys::Uint8Array::from(bytes));
+    let blob = web_sys::Blob::new_with_u8_array_sequence(&parts).map_err(|e| format!("{e:?}"))?;
+    web_sys::Url::create_object_url_with_blob(&blob).map_err(|e| format!("{e:?}"))
+}
+
+/// `name` made into a model id (lowercase; anything but letters, digits, `-`, `_`, `.` becomes
+/// `-`), or why it cannot be one.
+pub fn model_id(name: &str) -> Result<String, String> {
+    let id: String = name
+        .trim()
+        .trim_end_matches(".safetensors")
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') { c.to_ascii_lowercase() } else { '-' })
+        .collect();
+    if id.is_empty() || id.len() > 48 {
+        return Err(format!("`{}` cannot name a model: use 1–48 letters, digits, `-`, `_` or `.`", name.trim()));
+    }
+    Ok(id)
+}
+
+impl Zoo {
+    /// An empty zoo; [`Zoo::load`] fills it from IndexedDB.
+    pub fn new() -> Self {
+        Zoo { models: RwSignal::new(Vec::new()) }
+    }
+
+    /// Reads the stored models (records that are not models are skipped).
+    pub async fn load(self) -> Result<(), String> {
+        let records = store::list(MODELS).await?;
+        let models = records
+            .into_iter()
+            .filter_map(|r| {
+                let metadata = serde_json::from_str(&r.info).ok()?;
+                Some(ZooModel { url: blob_url(&r.bytes).ok()?, size: r.bytes.len(), id: r.id, metadata })
+            })
+            .collect();
+        self.models.set(models);
+        Ok(())
+    }
+
+    /// The zoo model `id`, if there is one.
+    pub fn get(self, id: &str) -> Option<ZooModel> {
+        self.models.with_untracked(|m| m.iter().find(|m| m.id == id).cloned())
+    }
+
+    /// `base`, or `base-2`, `base-3`, … : the first id no model has.
+    pub fn free_id(self, base: &str) -> String {
+        let taken = |id: &str| crate::web::PRETRAINED.contains(&id) || self.get(id).is_some();
+        if !taken(base) {
+            return base.to_string();
+        }
+        (2..).map(|k| format!("{base}-{k}")).find(|id| !taken(id)).expect("an unused id exists")
+    }
+
+    /// Stores a model (replacing one with the same id) and lists it.
+    pub async fn add(self, id: String, bytes: Vec<u8>, metadata: Metadata) -> Result<(), String> {
+        let info = serde_json::to_string(&metadata).map_err(|e| e.to_string())?;
+        store::write(MODELS, &Record { id: id.clone(), info, bytes: bytes.clone() }).await?;
+        let model = ZooModel { url: blob_url(&bytes)?, size: bytes.len(), id: id.clone(), metadata };
+        self.models.update(|m| match m.iter_mut().find(|m| m.id == id) {
+            Some(slot) => *slot = model,
+            None => m.push(model),
+        });
+        Ok(())
+    }
+
+    /// Deletes model `id`.
+    pub async fn remove(self, id: String) -> Result<(), String> {
+        store::delete(MODELS, &id).await?;
+        self.models.update(|m| m.retain(|m| m.id != id));
+        Ok(())
+    }
+
+    /// Renames model `id` to `name` (made into an id); returns the new id.
+    pub async fn rename(self, id: String, name: &str) -> Result<String, String> {
+        let new_id = model_id(name)?;
+        if new_id == id {
+            return Ok(new_id);
+        }
+        if self.get(&new_id).is_some() || crate::web::PRETRAINED.contains(&new_id.as_str()) {
+            return Err(format!("a model named `{new_id}` exists already: choose another name"));
+        }
+        let record = store::read(MODELS, &id).await?.ok_or_else(|| format!("model `{id}` is not stored"))?;
+        store::write(MODELS, &Record { id: new_id.clone(), ..record }).await?;
+        store::delete(MODELS, &id).await?;
+        self.models.update(|m| {
+            if let Some(model) = m.iter_mut().find(|m| m.id == id) {
+                model.id = new_id.clone();
+            }
+        });
+        Ok(new_id)
+    }
+}
+
+/// One line describing a model's training and measured accuracy.
+pub fn describe(metadata: &Metadata) -> String {
+    let mut text = format!("{} · {}", metadata.architecture, metadata.defense);
+    if metadata.defense != "none" {
+        text.push_str(&format!(" ε={}", metadata.epsilon));
+    }
+    text.push_str(&format!(" · {} epoch{}", metadata.epochs, if metadata.epochs == 1 { "" } else { "s" }));
+    if let Some(a) = metadata.clean_accuracy {
+        text.push_str(&format!(" · test accuracy {:.2}%", a * 100.0));
+    }
+    text
+}
+
+/// Reads the file chosen in a file input: its name and bytes.
+async fn chosen_file(input: &web_sys::HtmlElement) -> Option<(String, Vec<u8>)> {
+    let files = js_sys::Reflect::get(input, &"files".into()).ok()?;
+    let file = js_sys::Reflect::get(&files, &0.into()).ok().filter(|f| !f.is_undefined())?;
+    let name = js_sys::Reflect::get(&file, &"name".into()).ok()?.as_string()?;
+    let read: js_sys::Function = js_sys::Reflect::get(&file, &"arrayBuffer".into()).ok()?.dyn_into().ok()?;
+    let promise: js_sys::Promise = read.call0(&file).ok()?.dyn_into().ok()?;
+    let buffer = wasm_bindgen_futures::JsFuture::from(promise).await.ok()?;
+    Some((name, js_sys::Uint8Array::new(&buffer).to_vec()))
+}
+
+/// The zoo panel: each stored model with rename, delete and download (`zoo-item`, `zoo-rename`,
+/// `zoo-delete`, `zoo-download`), and the upload of a weights file (`model-upload`), which
+/// `on_upload` validates. `on_use` selects a model in the attack lab.
+#[component]
+pub fn ZooPanel(zoo: Zoo, on_upload: Callback<(String, Vec<u8>)>, on_use: Callback<String>, on_removed: Callback<String>) -> impl IntoView {
+    let problem = RwSignal::new(None::<String>);
+    let editing = RwSignal::new(None::<String>);
+    let upload = move |ev: leptos::ev::Event| {
+        let Some(input) = ev.target().and_then(|t| t.dyn_into::<web_sys::HtmlElement>().ok()) else { return };
+        spawn_local(async move {
+            match chosen_file(&input).await {
+                Some((name, bytes)) => on_upload.run((name, bytes)),
+                None => problem.set(Some("the chosen file could not be read".into())),
+            }
+            let _ = js_sys::Reflect::set(&input, &"value".into(), &"".into());
+        });
+    };
+    let rename = move |id: String, name: String| {
+        spawn_local(async move {
+            match zoo.rename(id.clone(), &name).await {
+                Ok(new_id) => {
+                    problem.set(None);
+                    editing.set(None);
+                    if new_id != id {
+                        on_removed.run(id);
+                    }
+                }
+                Err(e) => problem.set(Some(e)),
+            }
+        });
+    };
+    let remove = move |id: String| {
+        spawn_local(async move {
+            match zoo.remove(id.clone()).await {
+                Ok(()) => on_removed.run(id),
+                Err(e) => problem.set(Some(e)),
+            }
+        });
+    };
+    let rows = move || {
+        zoo.models
+            .get()
+            .into_iter()
+            .map(|m| {
+                let (id, id2, id3, id4, id5) = (m.id.clone(), m.id.clone(), m.id.clone(), m.id.clone(), m.id.clone());
+                let is_editing = {
+                    let id = m.id.clone();
+                    move || editing.get().as_deref() == Some(id.as_str())
+                };
+                view! {
+                    <li class="zoo-item" data-testid="zoo-item" data-id=m.id.clone() data-epochs=m.metadata.epochs.to_string()>
+                        <div class="stack">
+                            <Show when=is_editing.clone() fallback=move || view! { <strong class="mono">{id.clone()}</strong> }>
+                                <input class="mono" data-testid="zoo-name" prop:value=id2.clone() aria-label="New name"
+                                    on:change={let id = id2.clone(); move |ev| rename(id.clone(), event_target_value(&ev))} />
+                            </Show>
+                            <span class="muted small">{describe(&m.metadata)} {format!(" · {} kB", m.size / 1000)}</span>
+                        </div>
+                        <span class="spacer"></span>
+                        <button class="ghost" data-testid="zoo-use" on:click=move |_| on_use.run(id3.clone())>"Use"</button>
+                        <button class="ghost" data-testid="zoo-rename" on:click=move |_| editing.set(Some(id4.clone()))>"Rename"</button>
+                        <a class="button ghost" data-testid="zoo-download" href=m.url.clone() download=format!("{}.safetensors", m.id)>"Download"</a>
+                        <button class="danger" data-testid="zoo-delete" on:click=move |_| remove(id5.clone())>"Delete"</button>
+                    </li>
+                }
+            })
+            .collect_view()
+    };
+    view! {
+        <section class="card">
+            <h2 class="card-title">"Your models"</h2>
+            <p class="muted small">"Models you trained here or uploaded. They are kept in this browser (IndexedDB) and appear in every model picker. Files are safetensors in PyTorch's layout: "<code>"torch.nn"</code>" loads them unchanged."</p>
+            <Show when=move || zoo.models.with(|m| m.is_empty())>
+                <p class="muted small" data-testid="zoo-empty">"None yet: train one below or upload a file."</p>
+            </Show>
+            <ul class="zoo-list" data-testid="zoo-list">{rows}</ul>
+            <label class="field">
+                "Upload a weights file (.safetensors)"
+                <input type="file" accept=".safetensors,application/octet-stream" data-testid="model-upload" on:change=upload />
+            </label>
+            {move || problem.get().map(|p| view! { <div class="alert alert-warn small" role="status">{p}</div> })}
+        </section>
+    }
+}
