@@ -9,12 +9,13 @@
 #   crates         cargo fetch (every target's crates, so trunk's offline wasm build finds them)
 #   trunk          trunk 0.21.14 (cargo install; ~40 min the first time on 2 cores)
 #   wasm-bindgen   wasm-bindgen-cli at the version Cargo.lock pins (~15 min the first time)
+#   wasm-opt       binaryen (Debian package) at the version Trunk.toml pins
 #   chromium       Debian's chromium + chromium-driver (apt-get; needs root or passwordless sudo)
 #   node-deps      the browser tests' npm packages (playwright-core; never downloads a browser)
 #   mnist          the four MNIST IDX files in $ADVLAB_DATA, fetched and verified
 #   site-data      MNIST copied into www/data/ (the page's test images and training set; not committed)
 # Groups:
-#   web     = wasm-target crates trunk wasm-bindgen mnist site-data   (what building/serving the page needs)
+#   web     = wasm-target crates trunk wasm-bindgen wasm-opt mnist site-data   (what building/serving the page needs)
 #   browser = chromium node-deps                         (what the browser tests need)
 #   native  = crates mnist                               (what `cargo test` needs)
 #   all     = every step
@@ -116,6 +117,25 @@ step_chromium() {
   [[ -x "$CHROMIUM_BIN" && -x "$CHROMEDRIVER_BIN" ]] ||
     die "apt-get install chromium chromium-driver did not provide $CHROMIUM_BIN and $CHROMEDRIVER_BIN"
   ok "installed: $("$CHROMIUM_BIN" --version 2>/dev/null | head -n1)"
+}
+
+step_wasm_opt() {
+  log "wasm-opt (binaryen; Trunk.toml pins the version trunk uses)"
+  local want have_version=""
+  want="$(sed -n 's/^wasm_opt *= *"version_\([0-9]*\)".*/\1/p' Trunk.toml)"
+  [[ -n "$want" ]] || die "Trunk.toml names no wasm_opt version"
+  if have wasm-opt; then
+    have_version="$(wasm-opt --version | sed -n 's/.*version \([0-9]*\).*/\1/p')"
+  fi
+  if [[ -z "$have_version" ]]; then
+    have apt-get && can_root || die "wasm-opt is missing; run as root (or with passwordless sudo): apt-get install -y binaryen"
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get update -q
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q binaryen
+    have_version="$(wasm-opt --version | sed -n 's/.*version \([0-9]*\).*/\1/p')"
+  fi
+  [[ "$have_version" == "$want" ]] ||
+    die "wasm-opt is version $have_version but Trunk.toml wants version_$want: set [tools] wasm_opt = \"version_$have_version\" in Trunk.toml"
+  ok "wasm-opt version $have_version"
 }
 
 ensure_node() {
@@ -253,14 +273,14 @@ step_site_data() {
 }
 
 # ---------------------------------------------------------------------------------------------
-ALL_STEPS=(wasm-target crates trunk wasm-bindgen chromium node-deps mnist site-data)
+ALL_STEPS=(wasm-target crates trunk wasm-bindgen wasm-opt chromium node-deps mnist site-data)
 expand() {
   case "$1" in
     all) echo "${ALL_STEPS[@]}" ;;
-    web) echo wasm-target crates trunk wasm-bindgen mnist site-data ;;
+    web) echo wasm-target crates trunk wasm-bindgen wasm-opt mnist site-data ;;
     browser) echo chromium node-deps ;;
     native) echo crates mnist ;;
-    wasm-target|crates|trunk|wasm-bindgen|chromium|node-deps|mnist|site-data) echo "$1" ;;
+    wasm-target|crates|trunk|wasm-bindgen|wasm-opt|chromium|node-deps|mnist|site-data) echo "$1" ;;
     *) die "unknown step '$1' (steps: ${ALL_STEPS[*]}; groups: all web browser native)" ;;
   esac
 }

@@ -3,6 +3,7 @@
 //! wgpu's initialisation would take the whole module down.
 
 use burn::tensor::Device;
+#[cfg(feature = "webgpu")]
 use burn::tensor::wgpu::WgpuBackend;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
@@ -27,7 +28,7 @@ impl BackendKind {
 }
 
 /// Whether `navigator.gpu.requestAdapter()` yields an adapter (in a page or a worker).
-async fn webgpu_adapter() -> bool {
+pub async fn webgpu_adapter() -> bool {
     let navigator = js_sys::Reflect::get(&js_sys::global(), &JsValue::from_str("navigator")).unwrap_or(JsValue::UNDEFINED);
     if navigator.is_undefined() {
         return false;
@@ -50,10 +51,18 @@ pub async fn start(prefer: BackendKind) -> (Device, BackendKind, Option<String>)
         return (Device::flex(), BackendKind::Cpu, None);
     }
     if !webgpu_adapter().await {
-        return (Device::flex(), BackendKind::Cpu, Some("this browser offers no WebGPU adapter".into()));
+        return (Device::flex(), BackendKind::Cpu, Some(NO_ADAPTER.into()));
     }
-    match Device::wgpu_options().graphics_api(WgpuBackend::WebGpu).init_async().await {
-        Ok(device) => (device, BackendKind::WebGpu, None),
-        Err(e) => (Device::flex(), BackendKind::Cpu, Some(format!("WebGPU failed to start: {e}"))),
+    #[cfg(feature = "webgpu")]
+    {
+        match Device::wgpu_options().graphics_api(WgpuBackend::WebGpu).init_async().await {
+            Ok(device) => (device, BackendKind::WebGpu, None),
+            Err(e) => (Device::flex(), BackendKind::Cpu, Some(format!("WebGPU failed to start: {e}"))),
+        }
     }
+    #[cfg(not(feature = "webgpu"))]
+    (Device::flex(), BackendKind::Cpu, Some("this worker is built without WebGPU".into()))
 }
+
+/// Why the CPU runs where WebGPU was asked for: the browser has no adapter.
+pub const NO_ADAPTER: &str = "this browser offers no WebGPU adapter";

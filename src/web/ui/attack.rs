@@ -5,7 +5,7 @@ use leptos::prelude::*;
 
 use super::best;
 use super::picture::PictureCanvas;
-use super::worker_client::WorkerHandle;
+use super::worker_client::{ENGINE, LazyWorker};
 use crate::attack::{AttackConfig, AttackMethod};
 use crate::render;
 use crate::web::protocol::{Request, Response};
@@ -68,7 +68,8 @@ fn OutcomeView(outcome: RwSignal<Option<Outcome>>, prefix: &'static str, title: 
 
 /// The attack panel. `input` is the image to attack; `label` the class to move away from;
 /// `model_url` the weights the worker loads; `method`, `epsilon`, `steps` the parameters a share
-/// link carries.
+/// link carries. The engine worker starts with the first attack; `on_backend` hears which
+/// backend it runs on (and why not WebGPU, if so).
 #[component]
 pub fn AttackPanel(
     input: Signal<Option<Vec<f32>>>,
@@ -80,6 +81,7 @@ pub fn AttackPanel(
     steps: RwSignal<usize>,
     model_label: Signal<String>,
     counterpart: Signal<Option<(String, String)>>,
+    on_backend: Callback<(String, Option<String>)>,
 ) -> impl IntoView {
     let compare = RwSignal::new(false);
     let outcome2 = RwSignal::new(None::<Outcome>);
@@ -88,16 +90,27 @@ pub fn AttackPanel(
     let target = RwSignal::new(None::<usize>);
     let outcome = RwSignal::new(None::<Outcome>);
     let running = RwSignal::new(false);
-    let worker_started = RwSignal::new(false);
+    // The engine worker starts with the first attack (it is not part of the first view).
+    let engine_on = RwSignal::new(false);
     let worker_ready = RwSignal::new(false);
+    // An attack asked for before the engine had loaded the model: it runs once it has.
+    let deferred = StoredValue::new(false);
     let problem = RwSignal::new(None::<String>);
     let next_id = StoredValue::new(0u64);
     let pending = StoredValue::new(None::<(u64, Vec<f32>, usize, AttackConfig)>);
+    let run_now = StoredValue::new(None::<Callback<()>>);
 
     let on_response = move |response: Response| match response {
-        // Messages sent before this are lost: the worker listens only once its wasm runs.
-        Response::Started => worker_started.set(true),
-        Response::Loaded { .. } => worker_ready.set(true),
+        Response::Loaded { backend, note } => {
+            worker_ready.set(true);
+            on_backend.run((backend, note));
+            if deferred.get_value() {
+                deferred.set_value(false);
+                if let Some(run) = run_now.get_value() {
+                    run.run(());
+                }
+            }
+        }
         Response::Attacked { id, adversarial, probabilities } => {
             if let Some((_, original, label, config)) = pending.get_value().filter(|p| p.0 == id) {
                 outcome.set(Some(Outcome { original, adversarial, probabilities, label, config }));
@@ -109,25 +122,27 @@ pub fn AttackPanel(
         }
         Response::Failed { message, .. } => {
             running.set(false);
+            deferred.set_value(false);
             problem.set(Some(message));
         }
         _ => {}
     };
-    let worker = StoredValue::new_local(None::<WorkerHandle>);
-    match WorkerHandle::start(on_response) {
-        Ok(handle) => worker.set_value(Some(handle)),
-        Err(e) => problem.set(Some(e)),
-    }
-    // The worker loads the page's model (and starts the page's backend) whenever they change.
-    Effect::new(move |_| {
-        let url = model_url.get();
-        if let (Some(backend), true) = (backend.get(), worker_started.get()) {
+    let worker = LazyWorker::new(ENGINE, on_response);
+    // Once started, the engine loads the page's model (and starts the page's backend) whenever
+    // they change.
+    let load = move || {
+        if let Some(backend) = backend.get_untracked() {
             worker_ready.set(false);
-            worker.with_value(|w| {
-                if let Some(w) = w {
-                    w.send(&Request::Load { backend: backend.to_string(), url });
-                }
-            });
+            if let Err(e) = worker.send(Request::Load { backend: backend.to_string(), url: model_url.get_untracked() }) {
+                problem.set(Some(e));
+            }
+        }
+    };
+    Effect::new(move |_| {
+        model_url.track();
+        backend.track();
+        if engine_on.get() {
+            load();
         }
     });
 
@@ -148,21 +163,31 @@ pub fn AttackPanel(
             problem.set(Some(e.to_string()));
             return;
         }
+        running.set(true);
+        if !worker_ready.get_untracked() {
+            // First use: start the engine and load the model; the attack follows `Loaded`.
+            deferred.set_value(true);
+            if !engine_on.get_untracked() {
+                engine_on.set(true);
+            }
+            return;
+        }
         next_id.update_value(|i| *i += 1);
         let id = next_id.get_value();
         pending.set_value(Some((id, image.clone(), label, config.clone())));
-        running.set(true);
         let second = counterpart.get_untracked().filter(|_| compare.get_untracked());
-        worker.with_value(|w| {
-            let Some(w) = w else { return };
-            w.send(&Request::Attack { id, config: config.clone(), image: image.clone(), label, model_url: None });
-            if let Some((_, url)) = second {
-                let id2 = id + 1_000_000_000;
-                pending2.set_value(Some((id2, image.clone(), label, config.clone())));
-                w.send(&Request::Attack { id: id2, config, image, label, model_url: Some(url) });
-            }
-        });
+        let mut sent = worker.send(Request::Attack { id, config: config.clone(), image: image.clone(), label, model_url: None });
+        if let Some((_, url)) = second {
+            let id2 = id + 1_000_000_000;
+            pending2.set_value(Some((id2, image.clone(), label, config.clone())));
+            sent = sent.and(worker.send(Request::Attack { id: id2, config, image, label, model_url: Some(url) }));
+        }
+        if let Err(e) = sent {
+            running.set(false);
+            problem.set(Some(e));
+        }
     };
+    run_now.set_value(Some(Callback::new(move |()| run())));
     // A result belongs to the image and model it was computed on: a new one clears it.
     Effect::new(move |_| {
         input.track();
@@ -232,9 +257,13 @@ pub fn AttackPanel(
                     </span>
                 </label>
                 <button class="primary" data-testid="attack-run" aria-busy=move || running.get().to_string()
-                    prop:disabled=move || !worker_ready.get() || input.with(Option::is_none)
+                    prop:disabled=move || running.get() || input.with(Option::is_none)
                     on:click=move |_| run()>
-                    {move || if running.get() { "Attacking…" } else { "Run attack" }}
+                    {move || match (running.get(), worker_ready.get()) {
+                        (true, false) => "Starting the engine…",
+                        (true, true) => "Attacking…",
+                        _ => "Run attack",
+                    }}
                 </button>
             </div>
             {move || problem.get().map(|p| view! { <div class="alert alert-warn small" role="status">{p}</div> })}

@@ -6,7 +6,7 @@ use leptos::prelude::*;
 
 use super::chart::{LineChart, PALETTE, Series};
 use super::picture::PictureCanvas;
-use super::worker_client::LazyWorker;
+use super::worker_client::{ENGINE, LazyWorker};
 use super::zoo::Zoo;
 use crate::attack::{AttackConfig, AttackMethod};
 use crate::render;
@@ -55,7 +55,7 @@ pub fn EvalPanel(
     let selected = RwSignal::new(None::<(usize, usize)>);
     let request_id = StoredValue::new(0u64);
 
-    let worker = LazyWorker::new(move |response| match response {
+    let worker = LazyWorker::new(ENGINE, move |response| match response {
         Response::EvalProgress { id, done, total } if id == request_id.get_value() => progress.set(done as f32 / total.max(1) as f32),
         Response::Evaluated { id, models: evaluations } if id == request_id.get_value() => {
             running.set(false);

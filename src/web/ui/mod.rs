@@ -117,9 +117,7 @@ pub fn App() -> impl IntoView {
     };
     let on_response = move |response: Response| match response {
         Response::Started => started.set(true),
-        Response::Loaded { backend, note } => {
-            backend_kind.set(Some(if backend == "webgpu" { BackendKind::WebGpu } else { BackendKind::Cpu }));
-            backend_note.set(note);
+        Response::Loaded { .. } => {
             loaded.set(true);
             classify();
         }
@@ -161,7 +159,7 @@ pub fn App() -> impl IntoView {
         Response::Failed { message, .. } => error.set(Some(message)),
         _ => {}
     };
-    match WorkerHandle::start(on_response) {
+    match WorkerHandle::start(worker_client::PREDICTOR, on_response) {
         Ok(handle) => predictor.set_value(Some(handle)),
         Err(e) => error.set(Some(e)),
     }
@@ -174,12 +172,35 @@ pub fn App() -> impl IntoView {
         }
     };
     let model_url = Signal::derive(move || url_of(&model_id.get()).unwrap_or_else(|| absolute(&format!("models/{}.safetensors", super::PRETRAINED[0]))));
+    // Live predictions run on the CPU (one 28×28 image: a GPU round trip would cost more).
     Effect::new(move |_| {
         let url = model_url.get();
-        let backend = backend_choice.get();
         if started.get() && link_applied.get() {
             loaded.set(false);
-            send(Request::Load { backend, url });
+            send(Request::Load { backend: "cpu".into(), url });
+        }
+    });
+    // The engine's backend: WebGPU where the user wants it and the browser has an adapter (asked
+    // here, before the engine worker starts); the engine corrects it if WebGPU then fails.
+    Effect::new(move |_| {
+        let choice = backend_choice.get();
+        spawn_local(async move {
+            let (kind, note) = match choice.as_str() {
+                "cpu" => (BackendKind::Cpu, None),
+                _ if super::backend::webgpu_adapter().await => (BackendKind::WebGpu, None),
+                _ => (BackendKind::Cpu, Some(super::backend::NO_ADAPTER.to_string())),
+            };
+            backend_kind.set(Some(kind));
+            backend_note.set(note);
+        });
+    });
+    let on_backend = Callback::new(move |(backend, note): (String, Option<String>)| {
+        let kind = if backend == "webgpu" { BackendKind::WebGpu } else { BackendKind::Cpu };
+        if backend_kind.get_untracked() != Some(kind) {
+            backend_kind.set(Some(kind));
+        }
+        if note.is_some() {
+            backend_note.set(note);
         }
     });
 
@@ -379,7 +400,7 @@ pub fn App() -> impl IntoView {
                     <Probabilities probs=probs />
                 </section>
             </div>
-            <AttackPanel input=input.into() label=attack_label model_url=model_url backend=backend_name method=method epsilon=epsilon steps=steps model_label=model_label counterpart=counterpart />
+            <AttackPanel input=input.into() label=attack_label model_url=model_url backend=backend_name method=method epsilon=epsilon steps=steps model_label=model_label counterpart=counterpart on_backend=on_backend />
             <ZooPanel zoo=zoo on_upload=on_upload on_use=on_use on_removed=on_removed />
             <TrainPanel zoo=zoo backend=backend_name_or_choice data=data on_use=on_use />
             <EvalPanel zoo=zoo backend=backend_name_or_choice data=data model_url=model_url_of on_open=on_open />

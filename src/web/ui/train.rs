@@ -9,7 +9,7 @@ use leptos::task::spawn_local;
 use serde::{Deserialize, Serialize};
 
 use super::chart::{LineChart, Marker, PALETTE, Series};
-use super::worker_client::LazyWorker;
+use super::worker_client::{ENGINE, LazyWorker};
 use super::zoo::Zoo;
 use crate::model::Architecture;
 use crate::model::weights;
@@ -157,7 +157,7 @@ pub fn TrainPanel(zoo: Zoo, backend: Signal<String>, data: Signal<DataUrls>, on_
         Response::Failed { id: None, message } => problem.set(Some(message)),
         _ => {}
     };
-    let worker = LazyWorker::new(on_response);
+    let worker = LazyWorker::new(ENGINE, on_response);
 
     let launch = move |r: Run, resume_from: Option<Vec<u8>>| {
         run_id.set_value(run_id.get_value() + 1);

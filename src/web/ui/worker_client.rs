@@ -6,17 +6,24 @@ use wasm_bindgen::prelude::*;
 
 use crate::web::protocol::{Request, Response};
 
+/// The worker build with the whole engine on WebGPU (attacks, training, evaluation).
+pub const ENGINE: &str = "worker";
+/// The worker build on the CPU only, for live predictions and test images (small: it is part of
+/// the first view).
+pub const PREDICTOR: &str = "predictor";
+
 /// The worker: started once; requests go out as JSON text, answers come back through `on_response`.
 #[derive(Clone)]
 pub struct WorkerHandle(JsValue);
 
 impl WorkerHandle {
-    /// Starts `worker.js` (trunk's worker build, next to the page) through a small loader.
-    pub fn start(on_response: impl Fn(Response) + 'static) -> Result<Self, String> {
+    /// Starts trunk's worker build `name` (`name.js` and `name_bg.wasm`, next to the page)
+    /// through a small loader.
+    pub fn start(name: &str, on_response: impl Fn(Response) + 'static) -> Result<Self, String> {
         let document = web_sys::window().and_then(|w| w.document()).ok_or("no document")?;
         let base = document.base_uri().ok().flatten().ok_or("no base URL")?;
         let url = |file: &str| web_sys::Url::new_with_base(file, &base).map(|u| u.href());
-        let (script, wasm) = (url("worker.js").map_err(|e| format!("{e:?}"))?, url("worker_bg.wasm").map_err(|e| format!("{e:?}"))?);
+        let (script, wasm) = (url(&format!("{name}.js")).map_err(|e| format!("{e:?}"))?, url(&format!("{name}_bg.wasm")).map_err(|e| format!("{e:?}"))?);
         let loader = format!("importScripts({script:?}); wasm_bindgen({wasm:?});");
         let parts = js_sys::Array::of1(&JsValue::from_str(&loader));
         let blob = web_sys::Blob::new_with_str_sequence(&parts).map_err(|e| format!("{e:?}"))?;
@@ -39,6 +46,7 @@ impl WorkerHandle {
         Ok(WorkerHandle(worker))
     }
 
+    /// Posts `request` to the worker.
     pub fn send(&self, request: &Request) {
         if let Ok(post) = js_sys::Reflect::get(&self.0, &JsValue::from_str("postMessage")) {
             if let Ok(post) = post.dyn_into::<js_sys::Function>() {
@@ -55,6 +63,7 @@ impl WorkerHandle {
 pub struct LazyWorker(leptos::prelude::StoredValue<LazyState, leptos::prelude::LocalStorage>);
 
 struct LazyState {
+    name: &'static str,
     handle: Option<WorkerHandle>,
     listening: bool,
     queue: Vec<Request>,
@@ -62,9 +71,9 @@ struct LazyState {
 }
 
 impl LazyWorker {
-    /// A worker that is not started yet; `on_response` gets its answers.
-    pub fn new(on_response: impl Fn(Response) + 'static) -> Self {
-        let state = LazyState { handle: None, listening: false, queue: Vec::new(), on_response: std::rc::Rc::new(on_response) };
+    /// Worker build `name`, not started yet; `on_response` gets its answers.
+    pub fn new(name: &'static str, on_response: impl Fn(Response) + 'static) -> Self {
+        let state = LazyState { name, handle: None, listening: false, queue: Vec::new(), on_response: std::rc::Rc::new(on_response) };
         LazyWorker(leptos::prelude::StoredValue::new_local(state))
     }
 
@@ -74,7 +83,8 @@ impl LazyWorker {
         let started = self.0.with_value(|s| s.handle.is_some());
         if !started {
             let this = self;
-            let handle = WorkerHandle::start(move |response| {
+            let name = self.0.with_value(|s| s.name);
+            let handle = WorkerHandle::start(name, move |response| {
                 if matches!(response, Response::Started) {
                     let queued = this.0.try_update_value(|s| {
                         s.listening = true;
