@@ -12,6 +12,13 @@ case ":$PATH:" in
   *) export PATH="$CARGO_HOME/bin:$PATH" ;;
 esac
 
+# wasm-opt comes from npm (binaryen, see package.json): trunk finds it on PATH. Debian's binaryen
+# 108 writes a broken module from wasm-bindgen 0.2.130's output (it exports the wrong table).
+case ":$PATH:" in
+  *":$ADVLAB_ROOT/node_modules/.bin:"*) ;;
+  *) export PATH="$ADVLAB_ROOT/node_modules/.bin:$PATH" ;;
+esac
+
 # One build cache outside the clone, reused by every checkout and CI run (first wasm build of
 # burn + leptos takes ~45 min on 2 cores; later ones seconds). Never cleaned by these scripts.
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/advlab/target}"

@@ -9,7 +9,7 @@
 #   crates         cargo fetch (every target's crates, so trunk's offline wasm build finds them)
 #   trunk          trunk 0.21.14 (cargo install; ~40 min the first time on 2 cores)
 #   wasm-bindgen   wasm-bindgen-cli at the version Cargo.lock pins (~15 min the first time)
-#   wasm-opt       binaryen (Debian package) at the version Trunk.toml pins
+#   wasm-opt       binaryen's wasm-opt from npm (package.json), the version Trunk.toml pins
 #   chromium       Debian's chromium + chromium-driver (apt-get; needs root or passwordless sudo)
 #   node-deps      the browser tests' npm packages (playwright-core; never downloads a browser)
 #   mnist          the four MNIST IDX files in $ADVLAB_DATA, fetched and verified
@@ -120,22 +120,16 @@ step_chromium() {
 }
 
 step_wasm_opt() {
-  log "wasm-opt (binaryen; Trunk.toml pins the version trunk uses)"
+  log "wasm-opt (npm package binaryen; trunk runs it, Trunk.toml pins its version)"
   local want have_version=""
   want="$(sed -n 's/^wasm_opt *= *"version_\([0-9]*\)".*/\1/p' Trunk.toml)"
   [[ -n "$want" ]] || die "Trunk.toml names no wasm_opt version"
-  if have wasm-opt; then
-    have_version="$(wasm-opt --version | sed -n 's/.*version \([0-9]*\).*/\1/p')"
-  fi
-  if [[ -z "$have_version" ]]; then
-    have apt-get && can_root || die "wasm-opt is missing; run as root (or with passwordless sudo): apt-get install -y binaryen"
-    as_root env DEBIAN_FRONTEND=noninteractive apt-get update -q
-    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q binaryen
-    have_version="$(wasm-opt --version | sed -n 's/.*version \([0-9]*\).*/\1/p')"
-  fi
+  npm_packages
+  # lib.sh puts node_modules/.bin first on PATH, where trunk finds this wasm-opt.
+  have_version="$(node_modules/.bin/wasm-opt --version | sed -n 's/.*version \([0-9]*\).*/\1/p')"
   [[ "$have_version" == "$want" ]] ||
-    die "wasm-opt is version $have_version but Trunk.toml wants version_$want: set [tools] wasm_opt = \"version_$have_version\" in Trunk.toml"
-  ok "wasm-opt version $have_version"
+    die "node_modules/.bin/wasm-opt is version $have_version but Trunk.toml wants version_$want (package.json pins binaryen)"
+  ok "wasm-opt version $have_version ($(command -v wasm-opt))"
 }
 
 ensure_node() {
@@ -152,16 +146,21 @@ ensure_node() {
   fi
 }
 
-step_node_deps() {
-  log "npm packages for the browser tests"
+# Installs package.json's devDependencies (playwright-core, binaryen) unless node_modules holds
+# exactly those versions.
+npm_packages() {
   ensure_node
-  local want installed=""
-  want="$(node -p 'require("./package.json").devDependencies["playwright-core"]')"
-  if [[ -f node_modules/playwright-core/package.json ]]; then
-    installed="$(node -p 'require("./node_modules/playwright-core/package.json").version')"
-  fi
-  if [[ "$installed" == "$want" ]]; then
-    ok "playwright-core $installed already in node_modules"
+  local name want installed stale=0
+  for name in $(node -p 'Object.keys(require("./package.json").devDependencies).join(" ")'); do
+    want="$(node -p "require('./package.json').devDependencies['$name']")"
+    installed=""
+    if [[ -f "node_modules/$name/package.json" ]]; then
+      installed="$(node -p "require('./node_modules/$name/package.json').version")"
+    fi
+    [[ "$installed" == "$want" ]] || stale=1
+  done
+  if (( stale == 0 )); then
+    ok "node_modules holds package.json's packages"
     return
   fi
   # playwright-core never downloads a browser; the variables make sure nothing else does either.
@@ -173,7 +172,12 @@ step_node_deps() {
     log "npm install"
     npm install --no-audit --no-fund
   fi
-  ok "playwright-core $(node -p 'require("./node_modules/playwright-core/package.json").version') installed"
+  ok "npm packages installed"
+}
+
+step_node_deps() {
+  log "npm packages for the browser tests"
+  npm_packages
 }
 
 MNIST_FILES=(train-images-idx3-ubyte train-labels-idx1-ubyte t10k-images-idx3-ubyte t10k-labels-idx1-ubyte)

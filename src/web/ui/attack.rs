@@ -87,6 +87,7 @@ pub fn AttackPanel(
     let outcome2 = RwSignal::new(None::<Outcome>);
     let pending2 = StoredValue::new(None::<(u64, Vec<f32>, usize, AttackConfig)>);
     let step_size = RwSignal::new(0.01f32);
+    let restarts = RwSignal::new(1usize);
     let target = RwSignal::new(None::<usize>);
     let outcome = RwSignal::new(None::<Outcome>);
     let running = RwSignal::new(false);
@@ -151,6 +152,7 @@ pub fn AttackPanel(
             .with_epsilon(epsilon.get())
             .with_steps(steps.get())
             .with_step_size(step_size.get())
+            .with_restarts(restarts.get())
             .with_target(target.get().filter(|_| method.get().supports_target()))
     };
     let run = move || {
@@ -240,6 +242,12 @@ pub fn AttackPanel(
                     "Step size"
                     <input type="number" min="0.001" step="0.005" prop:value=move || step_size.get().to_string()
                         on:change=move |ev| { if let Ok(v) = event_target_value(&ev).parse::<f32>() { step_size.set(v); } } />
+                </label>
+                <label class="field" title="Independent random starts of PGD, PGD L2 and APGD; per image the most successful one is kept">
+                    "Restarts"
+                    <input type="number" min="1" max="100" data-testid="restarts-input" prop:value=move || restarts.get().to_string()
+                        prop:disabled=move || !matches!(method.get(), AttackMethod::Pgd | AttackMethod::PgdL2 | AttackMethod::Apgd)
+                        on:change=move |ev| { if let Ok(v) = event_target_value(&ev).parse::<usize>() { restarts.set(v); } } />
                 </label>
                 <label class="field">
                     "Target"

@@ -372,7 +372,10 @@ pub fn App() -> impl IntoView {
             >
                 <span data-testid="backend">{move || backend_kind.get().map(BackendKind::name).unwrap_or("starting…")}</span>
             </span>
-            <a class="small" data-testid="model-download" href=move || model_url.get()
+            <a class="small" data-testid="model-download" href=move || {
+                    let id = model_id.get();
+                    if super::PRETRAINED.contains(&id.as_str()) { format!("models/{id}.safetensors") } else { model_url.get() }
+                }
                 download=move || format!("{}.safetensors", model_id.get()) title="The weights as safetensors (PyTorch layout)">"Download"</a>
             <button class="ghost" data-testid="share-link" title="Copy a link to this exact state" on:click=move |_| share()>"Share link"</button>
             <Show when=ready fallback=|| view! { <span class="muted small">"Loading…"</span> }>
