@@ -208,6 +208,30 @@ mod tests {
     }
 
     #[test]
+    fn flipped_means_right_before_and_wrong_after() {
+        assert!(flipped(&outcome(1, 1, 2)));
+        assert!(!flipped(&outcome(1, 1, 1)), "kept");
+        assert!(!flipped(&outcome(1, 3, 2)), "wrong before the attack: nothing to flip");
+    }
+
+    #[test]
+    fn outcomes_come_in_data_order_and_summarise_to_the_robust_report() {
+        let (model, test) = crate::fixtures::trained_mlp();
+        let test = test.take(300);
+        let device = Device::flex();
+        let config = AttackConfig::new(AttackMethod::Pgd).with_epsilon(0.1).with_steps(5);
+        let (outcomes, report) = pollster::block_on(async {
+            let mut seen = Vec::new();
+            let outcomes = outcomes(&model, &config, &test, 128, &device, |n| seen.push(n)).await.unwrap();
+            assert_eq!(seen, vec![128, 256, 300], "progress after every batch");
+            (outcomes, robust(&model, &config, &test, 128, &device, |_| {}).await.unwrap())
+        });
+        assert_eq!(outcomes.len(), 300);
+        assert!(outcomes.iter().zip(&test.labels).all(|(o, &l)| o.label == usize::from(l)), "outcome i is test image i");
+        assert_eq!(summarize(&config, &outcomes), report);
+    }
+
+    #[test]
     fn means_over_the_full_test_set_do_not_drift() {
         let outcomes = vec![outcome(1, 1, 2); 10_000];
         let report = summarize(&AttackConfig::new(AttackMethod::Pgd), &outcomes);

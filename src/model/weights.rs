@@ -313,6 +313,7 @@ mod tests {
         let bytes = pollster::block_on(to_bytes(&model, &meta)).unwrap();
         let (loaded, loaded_meta) = from_bytes(&bytes, &device).unwrap();
         assert_eq!(loaded_meta, meta);
+        assert_eq!(metadata(&bytes).unwrap(), meta, "the header alone gives the same metadata");
         let x = Tensor::<4>::random([4, 1, 28, 28], burn::tensor::Distribution::Default, &device);
         let diff: f32 = (model.forward(x.clone()) - loaded.forward(x)).abs().max().into_scalar();
         assert!(diff < 1e-6, "outputs differ by {diff}");
@@ -349,6 +350,8 @@ mod tests {
         )
         .unwrap();
         assert!(message(&foreign).contains("not written by advlab"));
+        assert!(metadata(&foreign).unwrap_err().to_string().contains("not written by advlab"));
+        assert!(metadata(b"junk").unwrap_err().to_string().contains("not a valid safetensors"));
         // An MLP file whose metadata claims a CNN names the missing tensor.
         let mlp = Classifier::new(Architecture::Mlp, &device);
         let mut mislabelled = pollster::block_on(to_bytes(&mlp, &Metadata::untrained(Architecture::Mlp))).unwrap();

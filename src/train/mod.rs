@@ -400,6 +400,26 @@ mod tests {
     }
 
     #[test]
+    fn an_epoch_stopped_by_its_callback_is_dropped() {
+        let data = mnist();
+        let (train, validation) = (data.train.take(1000), data.test.take(100));
+        let device = Device::flex();
+        let mut trainer = Trainer::new(TrainConfig::new(Architecture::Mlp, Defense::None).with_epochs(2).with_batch_size(100), &device).unwrap();
+        let mut batches = Vec::new();
+        let report = pollster::block_on(trainer.train_epoch(&train, &validation, async |b| {
+            batches.push((b.batch, b.batches, b.size));
+            b.batch < 3
+        }))
+        .unwrap();
+        assert!(report.is_none(), "a stopped epoch has no report");
+        assert_eq!(batches, vec![(1, 10, 100), (2, 10, 100), (3, 10, 100)], "no batch after the stop");
+        assert_eq!(trainer.epochs_done(), 0);
+        assert!(trainer.history().is_empty());
+        let report = pollster::block_on(trainer.train_epoch(&train, &validation, async |_| true)).unwrap().expect("a finished epoch");
+        assert_eq!((report.epoch, trainer.epochs_done()), (1, 1));
+    }
+
+    #[test]
     fn the_collapse_guard_fires_on_a_collapse_and_not_on_noise() {
         assert!(collapsed(0.85, 0.02));
         assert!(collapsed(0.6, 0.25));
