@@ -80,6 +80,9 @@ pub fn App() -> impl IntoView {
     let input = RwSignal::new(None::<Vec<f32>>);
     let probs = RwSignal::new(None::<Vec<f32>>);
     let last_request = StoredValue::new(0u64);
+    // When the last prediction was asked for, and how long its answer took (ms).
+    let predict_sent = StoredValue::new(0f64);
+    let latency = RwSignal::new(None::<f64>);
     let method = RwSignal::new(AttackMethod::Fgsm);
     let epsilon = RwSignal::new(0.3f32);
     let steps = RwSignal::new(40usize);
@@ -112,7 +115,10 @@ pub fn App() -> impl IntoView {
     // Asks for the current input's probabilities; answers to older requests are dropped.
     let classify = move || match input.get_untracked() {
         None => probs.set(None),
-        Some(image) if loaded.get_untracked() => send(Request::Predict { id: next_id(), image }),
+        Some(image) if loaded.get_untracked() => {
+            predict_sent.set_value(js_sys::Date::now());
+            send(Request::Predict { id: next_id(), image })
+        }
         Some(_) => {}
     };
     let on_response = move |response: Response| match response {
@@ -124,6 +130,7 @@ pub fn App() -> impl IntoView {
         Response::Predicted { id, probabilities } => {
             if id == last_request.get_value() {
                 probs.set(Some(probabilities));
+                latency.set(Some(js_sys::Date::now() - predict_sent.get_value()));
             }
         }
         Response::Sample { index, label, image, .. } => {
@@ -401,6 +408,9 @@ pub fn App() -> impl IntoView {
                     <h2 class="card-title">"Prediction"</h2>
                     <p class="muted small">"The model's probability for each digit, updated on every stroke."</p>
                     <Probabilities probs=probs />
+                    {move || latency.get().filter(|_| probs.with(Option::is_some)).map(|ms| view! {
+                        <p class="muted small" data-testid="prediction-latency" data-value=ms.to_string()>{format!("Answered in {ms:.0} ms by the prediction worker (CPU)")}</p>
+                    })}
                 </section>
             </div>
             <AttackPanel input=input.into() label=attack_label model_url=model_url backend=backend_name method=method epsilon=epsilon steps=steps model_label=model_label counterpart=counterpart on_backend=on_backend />
