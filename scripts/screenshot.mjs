@@ -1,5 +1,7 @@
-// Takes the README's screenshot from the real page: builds nothing, serves dist/, opens it in
-// headless Chromium (CPU backend), draws a digit, attacks it with PGD and saves www/screenshot.png.
+// Takes the README's screenshots from the real page: builds nothing, serves dist/, opens it in
+// headless Chromium (CPU backend), draws a digit and attacks it with PGD (www/screenshot.png),
+// trains an MLP with fgsm-rs for three epochs on 10,000 images (www/screenshot-train.png) and runs
+// the default evaluation sweep (www/screenshot-eval.png).
 //   node scripts/screenshot.mjs            (after scripts/build-site.sh)
 import path from 'node:path';
 import * as h from '../tests/browser/harness.mjs';
@@ -28,8 +30,31 @@ try {
   await s.page.click(h.byTestId('attack-run'));
   await h.waitForTestId(s.page, 'adv-prediction', 60_000);
   await h.sleep(500);
-  await s.page.screenshot({ path: out, fullPage: true });
+  const lab = await s.page.locator('#lab').boundingBox();
+  await s.page.screenshot({ path: out, fullPage: true, clip: { x: 0, y: 0, width: 1100, height: lab.y + lab.height + 16 } });
   console.log(`wrote ${out}`);
+
+  const fill = async (id, value) => {
+    await s.page.fill(h.byTestId(id), value);
+    await s.page.dispatchEvent(h.byTestId(id), 'change');
+  };
+  await s.page.selectOption(h.byTestId('train-defense-select'), 'fgsm-rs');
+  await fill('train-eps', '0.1');
+  await fill('train-epochs', '3');
+  await fill('train-limit', '10000');
+  await s.page.click(h.byTestId('train-start'));
+  await s.page.waitForFunction(() => ['finished', 'stopped', 'failed'].includes(document.querySelector('[data-testid="train-status"]')?.dataset.value), null, { timeout: 600_000 });
+  await h.sleep(500);
+  const train = path.join(h.REPO_ROOT, 'www', 'screenshot-train.png');
+  await s.page.locator('#train').screenshot({ path: train });
+  console.log(`wrote ${train}`);
+
+  await s.page.click(h.byTestId('eval-run'));
+  await h.waitForTestId(s.page, 'eval-gallery', 600_000);
+  await h.sleep(500);
+  const evaluation = path.join(h.REPO_ROOT, 'www', 'screenshot-eval.png');
+  await s.page.locator('#evaluate').screenshot({ path: evaluation });
+  console.log(`wrote ${evaluation}`);
 } finally {
   await s.close();
 }

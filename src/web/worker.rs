@@ -118,13 +118,14 @@ async fn predict(image: Vec<f32>) -> Result<Vec<f32>, String> {
     readback::floats(model.probabilities(images_tensor(image, &device))).await.map_err(|e| e.to_string())
 }
 
-/// The dataset in the IDX files at these URLs, fetched once and then kept.
+/// The dataset in the IDX files at these URLs, fetched once (into Cache Storage, for later
+/// visits too) and then kept in memory.
 async fn dataset(images_url: &str, labels_url: &str) -> Result<Dataset, String> {
     if let Some(data) = STATE.with(|s| s.borrow().as_ref().and_then(|s| s.datasets.get(images_url).cloned())) {
         return Ok(data);
     }
-    let images = super::fetch::bytes(images_url).await?;
-    let labels = super::fetch::bytes(labels_url).await?;
+    let images = super::fetch::cached_bytes(images_url).await?;
+    let labels = super::fetch::cached_bytes(labels_url).await?;
     let data = Dataset::from_idx((images_url, &images), (labels_url, &labels)).map_err(|e| e.to_string())?;
     STATE.with(|s| {
         if let Some(state) = s.borrow_mut().as_mut() {

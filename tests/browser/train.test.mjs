@@ -76,9 +76,17 @@ for (const v of h.variants()) {
         await s.page.selectOption(h.byTestId('train-defense-select'), 'none');
         await fill(s.page, 'train-epochs', '1');
         await fill(s.page, 'train-limit', '5000');
+        await s.page.evaluate(() => {
+          window.__longTasks = [];
+          new PerformanceObserver((list) => list.getEntries().forEach((e) => window.__longTasks.push(Math.round(e.duration)))).observe({ type: 'longtask' });
+        });
         const started = Date.now();
         await s.page.click(h.byTestId('train-start'));
         const status = await until(() => valueOf(s.page, 'train-status'), (x) => ['finished', 'failed', 'stopped'].includes(x), TRAIN_MS, 'train-status');
+        // The page stays responsive: the worker trains, the main thread only draws the curves.
+        const long = await s.page.evaluate(() => window.__longTasks);
+        t.diagnostic(`main-thread tasks over 50 ms while training: ${JSON.stringify(long)}`);
+        assert.deepEqual(long, [], 'long main-thread tasks while training');
         await noTrainError(s.page);
         assert.equal(status, 'finished');
         const accuracy = Number(await valueOf(s.page, 'train-test-accuracy'));
