@@ -34,6 +34,8 @@ try {
   await s.page.screenshot({ path: out, fullPage: true, clip: { x: 0, y: 0, width: 1100, height: lab.y + lab.height + 16 } });
   console.log(`wrote ${out}`);
 
+  // Element screenshots: the sticky header would cover their top.
+  await s.page.addStyleTag({ content: '.app-header { position: static !important; }' });
   const fill = async (id, value) => {
     await s.page.fill(h.byTestId(id), value);
     await s.page.dispatchEvent(h.byTestId(id), 'change');

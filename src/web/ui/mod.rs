@@ -343,7 +343,7 @@ pub fn App() -> impl IntoView {
     view! {
         <header class="app-header">
             <h1>"advlab"</h1>
-            <span class="muted small">"Adversarial MNIST lab, running in your browser"</span>
+            <span class="muted small tagline">"Adversarial MNIST lab, running in your browser"</span>
             <span class="spacer"></span>
             <label class="field">
                 "Model"
