@@ -15,6 +15,7 @@ import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -502,3 +503,11 @@ export async function drawOne(page) {
 
 export const argmax = (xs) => xs.reduce((best, v, i) => (v > xs[best] ? i : best), 0);
 export { sleep };
+
+/** Runs the native CLI (built by `cargo test --release` / `cargo build --release`) and parses its JSON. */
+export function cli(args) {
+  const target = process.env.CARGO_TARGET_DIR || path.join(os.homedir(), '.cache', 'advlab', 'target');
+  const bin = path.join(target, 'release', 'advlab');
+  if (!fs.existsSync(bin)) throw new Error(`${bin} is missing: run cargo build --release first`);
+  return JSON.parse(execFileSync(bin, args, { cwd: REPO_ROOT, encoding: 'utf8' }));
+}

@@ -5,18 +5,9 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import * as h from './harness.mjs';
-import { execFileSync } from 'node:child_process';
-import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 
-/** The native CLI built by `cargo test --release` / `cargo build --release`. */
-function cli(args) {
-  const target = process.env.CARGO_TARGET_DIR || path.join(os.homedir(), '.cache', 'advlab', 'target');
-  const bin = path.join(target, 'release', 'advlab');
-  assert.ok(fs.existsSync(bin), `${bin} is missing: run cargo build --release first`);
-  return JSON.parse(execFileSync(bin, args, { cwd: h.REPO_ROOT, encoding: 'utf8' }));
-}
+const cli = h.cli;
 
 const READY_MS = h.READY_TIMEOUT_MS;
 // SwiftShader trains the MLP at ~80 images/s: 5,000 images plus the checks take ~2 minutes.
