@@ -70,3 +70,14 @@ pub async fn cached_bytes(url: &str) -> Result<Vec<u8>, String> {
     }
     body(&fresh, url).await
 }
+
+/// Drops `url` from the datasets' Cache Storage (a copy found to be wrong).
+pub async fn forget(url: &str) {
+    let caches = Reflect::get(&js_sys::global(), &"caches".into()).unwrap_or(JsValue::UNDEFINED);
+    if caches.is_undefined() || caches.is_null() {
+        return;
+    }
+    if let Ok(cache) = call(&caches, "open", &[DATA_CACHE.into()]).await {
+        let _ = call(&cache, "delete", &[url.into()]).await;
+    }
+}

@@ -3,6 +3,7 @@
 
 use std::cell::RefCell;
 use std::collections::HashMap;
+use std::rc::Rc;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
@@ -32,7 +33,7 @@ struct State {
     /// Models loaded so far, by URL.
     cache: HashMap<String, Classifier>,
     /// Datasets fetched so far, by the URL of their images.
-    datasets: HashMap<String, Dataset>,
+    datasets: HashMap<String, Rc<Dataset>>,
 }
 
 /// The training run in progress and what the page last asked of it.
@@ -119,14 +120,23 @@ async fn predict(image: Vec<f32>) -> Result<Vec<f32>, String> {
 }
 
 /// The dataset in the IDX files at these URLs, fetched once (into Cache Storage, for later
-/// visits too) and then kept in memory.
-async fn dataset(images_url: &str, labels_url: &str) -> Result<Dataset, String> {
+/// visits too) and then kept in memory. A cached copy that does not parse (a host that answered
+/// a missing file with a page) is dropped and fetched again.
+async fn dataset(images_url: &str, labels_url: &str) -> Result<Rc<Dataset>, String> {
     if let Some(data) = STATE.with(|s| s.borrow().as_ref().and_then(|s| s.datasets.get(images_url).cloned())) {
         return Ok(data);
     }
-    let images = super::fetch::cached_bytes(images_url).await?;
-    let labels = super::fetch::cached_bytes(labels_url).await?;
-    let data = Dataset::from_idx((images_url, &images), (labels_url, &labels)).map_err(|e| e.to_string())?;
+    let parse = |images: &[u8], labels: &[u8]| Dataset::from_idx((images_url, images), (labels_url, labels)).map_err(|e| e.to_string());
+    let (images, labels) = (super::fetch::cached_bytes(images_url).await?, super::fetch::cached_bytes(labels_url).await?);
+    let data = match parse(&images, &labels) {
+        Ok(data) => data,
+        Err(_) => {
+            super::fetch::forget(images_url).await;
+            super::fetch::forget(labels_url).await;
+            parse(&super::fetch::bytes(images_url).await?, &super::fetch::bytes(labels_url).await?)?
+        }
+    };
+    let data = Rc::new(data);
     STATE.with(|s| {
         if let Some(state) = s.borrow_mut().as_mut() {
             state.datasets.insert(images_url.to_string(), data.clone());
@@ -211,12 +221,14 @@ async fn train(id: u64, backend_name: &str, config: TrainConfig, data: &DataUrls
     JOB.with(|j| *j.borrow_mut() = Some(TrainJob { id, action: TrainAction::Resume }));
     config.validate().map_err(|e| e.to_string())?;
     let (device, _, _) = device(backend_name).await;
-    let train_all = dataset(&data.train_images, &data.train_labels).await?;
     let test = dataset(&data.test_images, &data.test_labels).await?;
-    let (train_set, validation) = train_all.split_validation(config.validation);
-    let train_set = match config.limit {
-        Some(n) => train_set.take(n),
-        None => train_set,
+    let (train_set, validation) = {
+        let all = dataset(&data.train_images, &data.train_labels).await?;
+        let (train_set, validation) = all.split_validation(config.validation);
+        match config.limit {
+            Some(n) if n < train_set.len() => (train_set.take(n), validation),
+            _ => (train_set, validation),
+        }
     };
     let mut trainer = match resume_from {
         Some(url) => {
@@ -231,6 +243,8 @@ async fn train(id: u64, backend_name: &str, config: TrainConfig, data: &DataUrls
     while !trainer.finished() {
         let started = now_ms();
         let (mut last_sent, mut last_yield) = (started, started);
+        // Time spent paused does not count towards the speed.
+        let mut paused_ms = 0.0;
         let mut pending = Vec::new();
         let mut examples = 0usize;
         let report = trainer
@@ -239,7 +253,7 @@ async fn train(id: u64, backend_name: &str, config: TrainConfig, data: &DataUrls
                 pending.push(batch);
                 let now = now_ms();
                 if now - last_sent >= 100.0 || batch.batch == batch.batches {
-                    let rate = examples as f64 / ((now - started) / 1000.0).max(1e-3);
+                    let rate = examples as f64 / ((now - started - paused_ms) / 1000.0).max(1e-3);
                     let done = ((batch.epoch - 1) * batch.batches + batch.batch) as f64;
                     let remaining = (total_batches - done).max(0.0) * config.batch_size as f64;
                     send(&Response::TrainProgress {
@@ -261,7 +275,11 @@ async fn train(id: u64, backend_name: &str, config: TrainConfig, data: &DataUrls
                     match job_action(id) {
                         TrainAction::Resume => return true,
                         TrainAction::Stop => return false,
-                        TrainAction::Pause => sleep(100).await,
+                        TrainAction::Pause => {
+                            let before = now_ms();
+                            sleep(100).await;
+                            paused_ms += now_ms() - before;
+                        }
                     }
                 }
             })

@@ -15,14 +15,15 @@ use crate::web::protocol::{DataUrls, ModelEvaluation, Request, Response};
 /// A flipped test image to open in the attack lab: model id, attack, ε and test image index.
 pub type OpenInLab = (String, AttackMethod, f32, usize);
 
-/// Parses the ε list (`0, 0.1, 0.3`): each value in `[0,1]`.
+/// Parses the ε list (`0, 0.1, 0.3`): non-negative numbers (each attack checks its own range:
+/// L∞ radii in `[0,1]`, L2 radii up to 28).
 fn epsilons(text: &str) -> Result<Vec<f32>, String> {
     let values: Result<Vec<f32>, String> = text
         .split([',', ' '])
         .filter(|t| !t.trim().is_empty())
         .map(|t| match t.trim().parse::<f32>() {
-            Ok(e) if (0.0..=1.0).contains(&e) => Ok(e),
-            _ => Err(format!("ε list: `{}` is not a number in [0, 1]", t.trim())),
+            Ok(e) if e.is_finite() && e >= 0.0 => Ok(e),
+            _ => Err(format!("ε list: `{}` is not a number ≥ 0", t.trim())),
         })
         .collect();
     let values = values?;
@@ -71,7 +72,10 @@ pub fn EvalPanel(
             running.set(false);
             problem.set(Some(message));
         }
-        Response::Failed { id: None, message } => problem.set(Some(message)),
+        Response::Failed { id: None, message } => {
+            running.set(false);
+            problem.set(Some(message));
+        }
         _ => {}
     });
 

@@ -98,6 +98,14 @@ pub fn App() -> impl IntoView {
     let link_applied = RwSignal::new(false);
     // An upload being checked by the worker: request number, model id, file name, bytes.
     let pending_upload = StoredValue::new(None::<(u64, String, String, Vec<u8>)>);
+    // The `blob:` URL the worker reads the upload from (released once it has answered).
+    let upload_url = StoredValue::new(None::<String>);
+    let release_upload_url = move || {
+        if let Some(url) = upload_url.get_value() {
+            let _ = web_sys::Url::revoke_object_url(&url);
+            upload_url.set_value(None);
+        }
+    };
 
     // The prediction worker: live predictions and searches never run on the main thread.
     let predictor = StoredValue::new_local(None::<WorkerHandle>);
@@ -144,6 +152,7 @@ pub fn App() -> impl IntoView {
         Response::Inspected { id, metadata } => {
             if let Some((_, model, _, bytes)) = pending_upload.get_value().filter(|p| p.0 == id) {
                 pending_upload.set_value(None);
+                release_upload_url();
                 match serde_json::from_str(&metadata) {
                     Ok(metadata) => spawn_local(async move {
                         match zoo.add(model.clone(), bytes, metadata).await {
@@ -161,6 +170,7 @@ pub fn App() -> impl IntoView {
         Response::Failed { id: Some(id), message } if pending_upload.get_value().is_some_and(|p| p.0 == id) => {
             let name = pending_upload.get_value().map(|p| p.2).unwrap_or_default();
             pending_upload.set_value(None);
+            release_upload_url();
             error.set(Some(format!("`{name}` was not added: {message}")));
         }
         Response::Failed { message, .. } => error.set(Some(message)),
@@ -178,7 +188,8 @@ pub fn App() -> impl IntoView {
             zoo.models.with(|m| m.iter().find(|m| m.id == id).map(|m| m.url.clone()))
         }
     };
-    let model_url = Signal::derive(move || url_of(&model_id.get()).unwrap_or_else(|| absolute(&format!("models/{}.safetensors", super::PRETRAINED[0]))));
+    // A memo: a change elsewhere in the zoo must not reload the model in use.
+    let model_url = Memo::new(move |_| url_of(&model_id.get()).unwrap_or_else(|| absolute(&format!("models/{}.safetensors", super::PRETRAINED[0]))));
     // Live predictions run on the CPU (one 28×28 image: a GPU round trip would cost more).
     Effect::new(move |_| {
         let url = model_url.get();
@@ -197,6 +208,10 @@ pub fn App() -> impl IntoView {
                 _ if super::backend::webgpu_adapter().await => (BackendKind::WebGpu, None),
                 _ => (BackendKind::Cpu, Some(super::backend::NO_ADAPTER.to_string())),
             };
+            // The user may have chosen again while the adapter was asked for.
+            if backend_choice.get_untracked() != choice {
+                return;
+            }
             backend_kind.set(Some(kind));
             backend_note.set(note);
         });
@@ -289,7 +304,7 @@ pub fn App() -> impl IntoView {
     });
     let backend_name = Signal::derive(move || backend_kind.get().map(BackendKind::name));
     // The standard model's robust twin and vice versa, for the side-by-side comparison.
-    let counterpart = Signal::derive(move || {
+    let counterpart = Memo::new(move |_| {
         let id = model_id.get();
         let twin = id.strip_suffix("-standard").map(|a| format!("{a}-robust")).or_else(|| id.strip_suffix("-robust").map(|a| format!("{a}-standard")))?;
         let url = url_of(&twin)?;
@@ -315,6 +330,8 @@ pub fn App() -> impl IntoView {
         };
         match zoo::blob_url(&bytes) {
             Ok(url) => {
+                release_upload_url();
+                upload_url.set_value(Some(url.clone()));
                 let request = next_id();
                 pending_upload.set_value(Some((request, id, name, bytes)));
                 send(Request::Inspect { id: request, url });
@@ -329,6 +346,11 @@ pub fn App() -> impl IntoView {
     let on_removed = Callback::new(move |id: String| {
         if model_id.get_untracked() == id {
             model_id.set(super::PRETRAINED[0].to_string());
+        }
+    });
+    let on_renamed = Callback::new(move |(old, new): (String, String)| {
+        if model_id.get_untracked() == old {
+            model_id.set(new);
         }
     });
     let model_url_of = Callback::new(move |id: String| url_of(&id));
@@ -413,8 +435,8 @@ pub fn App() -> impl IntoView {
                     })}
                 </section>
             </div>
-            <AttackPanel input=input.into() label=attack_label model_url=model_url backend=backend_name method=method epsilon=epsilon steps=steps model_label=model_label counterpart=counterpart on_backend=on_backend />
-            <ZooPanel zoo=zoo on_upload=on_upload on_use=on_use on_removed=on_removed />
+            <AttackPanel input=input.into() label=attack_label model_url=model_url.into() backend=backend_name method=method epsilon=epsilon steps=steps model_label=model_label counterpart=counterpart.into() on_backend=on_backend />
+            <ZooPanel zoo=zoo on_upload=on_upload on_use=on_use on_removed=on_removed on_renamed=on_renamed />
             <TrainPanel zoo=zoo backend=backend_name_or_choice data=data on_use=on_use />
             <EvalPanel zoo=zoo backend=backend_name_or_choice data=data model_url=model_url_of on_open=on_open />
         </main>

@@ -85,6 +85,8 @@ pub fn TrainPanel(zoo: Zoo, backend: Signal<String>, data: Signal<DataUrls>, on_
     let finished_model = RwSignal::new(None::<String>);
     let weights_now = StoredValue::new(None::<Vec<u8>>);
     let run_id = StoredValue::new(0u64);
+    // False until the check for a run stored by an earlier visit is done.
+    let checked = RwSignal::new(false);
 
     // Saves the run and its last finished epoch's weights, so that a reload resumes it.
     let persist = move || {
@@ -97,25 +99,48 @@ pub fn TrainPanel(zoo: Zoo, backend: Signal<String>, data: Signal<DataUrls>, on_
             }
         });
     };
-    // The run ended: its last finished epoch joins the zoo and the stored run is dropped.
+    // The run ended: its last finished epoch joins the zoo, then the stored run is dropped (it
+    // stays stored, resumable by a reload, when the zoo cannot take the model).
     let conclude = move |final_status: Status| {
         status.set(final_status);
+        speed.set(None);
         let name = run.get_untracked().map(|r| r.name);
         let bytes = weights_now.get_value();
         spawn_local(async move {
-            match (name, bytes) {
-                (Some(name), Some(bytes)) => match weights::metadata(&bytes) {
-                    Ok(metadata) => match zoo.add(name.clone(), bytes, metadata).await {
-                        Ok(()) => finished_model.set(Some(name)),
-                        Err(e) => problem.set(Some(e)),
-                    },
-                    Err(e) => problem.set(Some(e.to_string())),
-                },
-                _ => problem.set(Some("stopped before the first epoch finished: there is no model to keep".into())),
+            let kept = match (name, bytes) {
+                (Some(name), Some(bytes)) => {
+                    // Another model may have taken the name meanwhile (an upload, a rename).
+                    let name = zoo.free_id(&name);
+                    match weights::metadata(&bytes) {
+                        Ok(metadata) => match zoo.add(name.clone(), bytes, metadata).await {
+                            Ok(()) => {
+                                finished_model.set(Some(name));
+                                true
+                            }
+                            Err(e) => {
+                                problem.set(Some(e));
+                                false
+                            }
+                        },
+                        Err(e) => {
+                            problem.set(Some(e.to_string()));
+                            true
+                        }
+                    }
+                }
+                _ => {
+                    if final_status == Status::Stopped {
+                        problem.set(Some("stopped before the first epoch finished: there is no model to keep".into()));
+                    }
+                    true
+                }
+            };
+            if kept {
+                let _ = store::delete(RUNS, CURRENT_RUN).await;
             }
-            let _ = store::delete(RUNS, CURRENT_RUN).await;
         });
     };
+    let busy_now = move || matches!(status.get_untracked(), Status::Loading | Status::Running | Status::Paused);
     let on_response = move |response: Response| match response {
         Response::TrainProgress { id, batches, progress: p, examples_per_second, eta_seconds } if id == run_id.get_value() => {
             if status.get_untracked() == Status::Loading {
@@ -136,25 +161,31 @@ pub fn TrainPanel(zoo: Zoo, backend: Signal<String>, data: Signal<DataUrls>, on_
                 }
             });
         }
-        Response::TrainEpoch { id, report, test_accuracy, weights, epochs_done } if id == run_id.get_value() => {
-            match BASE64.decode(weights) {
-                Ok(bytes) => weights_now.set_value(Some(bytes)),
-                Err(e) => problem.set(Some(format!("the worker sent unreadable weights: {e}"))),
+        Response::TrainEpoch { id, report, test_accuracy, weights, epochs_done } if id == run_id.get_value() => match BASE64.decode(weights) {
+            Ok(bytes) => {
+                weights_now.set_value(Some(bytes));
+                run.update(|r| {
+                    if let Some(r) = r {
+                        r.epochs_done = epochs_done;
+                        r.epochs.push(EpochPoint { report, test_accuracy });
+                    }
+                });
+                persist();
             }
-            run.update(|r| {
-                if let Some(r) = r {
-                    r.epochs_done = epochs_done;
-                    r.epochs.push(EpochPoint { report, test_accuracy });
-                }
-            });
-            persist();
-        }
+            Err(e) => problem.set(Some(format!("the worker sent unreadable weights after epoch {epochs_done}: {e}"))),
+        },
         Response::TrainFinished { id, stopped } if id == run_id.get_value() => conclude(if stopped { Status::Stopped } else { Status::Finished }),
+        // The run failed, or its worker died: keep what finished, and do not resume it on reload.
         Response::Failed { id: Some(id), message } if id == run_id.get_value() => {
-            status.set(Status::Failed);
             problem.set(Some(message));
+            conclude(Status::Failed);
         }
-        Response::Failed { id: None, message } => problem.set(Some(message)),
+        Response::Failed { id: None, message } => {
+            problem.set(Some(message));
+            if busy_now() {
+                conclude(Status::Failed);
+            }
+        }
         _ => {}
     };
     let worker = LazyWorker::new(ENGINE, on_response);
@@ -244,6 +275,7 @@ pub fn TrainPanel(zoo: Zoo, backend: Signal<String>, data: Signal<DataUrls>, on_
             Ok(None) => {}
             Err(e) => problem.set(Some(e)),
         }
+        checked.set(true);
     });
 
     let busy = move || matches!(status.get(), Status::Loading | Status::Running | Status::Paused);
@@ -331,7 +363,7 @@ pub fn TrainPanel(zoo: Zoo, backend: Signal<String>, data: Signal<DataUrls>, on_
                 <Show when=move || defense.get() == "trades">{text_input("β", "train-beta", beta, "6")}</Show>
             </div>
             <div class="toolbar">
-                <button class="primary" data-testid="train-start" on:click=move |_| start() prop:disabled=busy>"Start"</button>
+                <button class="primary" data-testid="train-start" on:click=move |_| start() prop:disabled=move || busy() || !checked.get()>"Start"</button>
                 <Show when=move || status.get() == Status::Paused
                     fallback=move || view! { <button data-testid="train-pause" on:click=move |_| control(TrainAction::Pause) prop:disabled=move || status.get() != Status::Running>"Pause"</button> }>
                     <button data-testid="train-resume" on:click=move |_| control(TrainAction::Resume)>"Resume"</button>

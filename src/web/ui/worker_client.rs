@@ -34,15 +34,25 @@ impl WorkerHandle {
             .ok_or("this browser has no Web Workers")?;
         let worker = js_sys::Reflect::construct(&constructor, &js_sys::Array::of1(&JsValue::from_str(&blob_url)))
             .map_err(|e| format!("cannot start the worker: {e:?}"))?;
+        let on_response = std::rc::Rc::new(on_response);
+        let answer = on_response.clone();
         let onmessage = Closure::<dyn Fn(web_sys::MessageEvent)>::new(move |event: web_sys::MessageEvent| {
             let text = event.data().as_string().unwrap_or_default();
             match serde_json::from_str::<Response>(&text) {
-                Ok(response) => on_response(response),
-                Err(e) => on_response(Response::Failed { id: None, message: format!("bad answer from the worker: {e}") }),
+                Ok(response) => answer(response),
+                Err(e) => answer(Response::Failed { id: None, message: format!("bad answer from the worker: {e}") }),
             }
         });
         js_sys::Reflect::set(&worker, &JsValue::from_str("onmessage"), onmessage.as_ref()).map_err(|e| format!("{e:?}"))?;
         onmessage.forget();
+        // A worker that dies (a panic, no memory, its wasm failing to load) fires `error`: whoever
+        // waits on it hears so instead of waiting forever.
+        let onerror = Closure::<dyn Fn(JsValue)>::new(move |event: JsValue| {
+            let message = js_sys::Reflect::get(&event, &JsValue::from_str("message")).ok().and_then(|m| m.as_string()).unwrap_or_else(|| "unknown error".into());
+            on_response(Response::Failed { id: None, message: format!("the worker stopped: {message}") });
+        });
+        js_sys::Reflect::set(&worker, &JsValue::from_str("onerror"), onerror.as_ref()).map_err(|e| format!("{e:?}"))?;
+        onerror.forget();
         Ok(WorkerHandle(worker))
     }
 

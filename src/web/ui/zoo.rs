@@ -90,7 +90,10 @@ impl Zoo {
         store::write(MODELS, &Record { id: id.clone(), info, bytes: bytes.clone() }).await?;
         let model = ZooModel { url: blob_url(&bytes)?, size: bytes.len(), id: id.clone(), metadata };
         self.models.update(|m| match m.iter_mut().find(|m| m.id == id) {
-            Some(slot) => *slot = model,
+            Some(slot) => {
+                let _ = web_sys::Url::revoke_object_url(&slot.url);
+                *slot = model;
+            }
             None => m.push(model),
         });
         Ok(())
@@ -99,6 +102,9 @@ impl Zoo {
     /// Deletes model `id`.
     pub async fn remove(self, id: String) -> Result<(), String> {
         store::delete(MODELS, &id).await?;
+        if let Some(model) = self.get(&id) {
+            let _ = web_sys::Url::revoke_object_url(&model.url);
+        }
         self.models.update(|m| m.retain(|m| m.id != id));
         Ok(())
     }
@@ -150,9 +156,16 @@ async fn chosen_file(input: &web_sys::HtmlElement) -> Option<(String, Vec<u8>)> 
 
 /// The zoo panel: each stored model with rename, delete and download (`zoo-item`, `zoo-rename`,
 /// `zoo-delete`, `zoo-download`), and the upload of a weights file (`model-upload`), which
-/// `on_upload` validates. `on_use` selects a model in the attack lab.
+/// `on_upload` validates. `on_use` selects a model in the attack lab; `on_removed` and
+/// `on_renamed` (old, new id) tell the page a model went or moved.
 #[component]
-pub fn ZooPanel(zoo: Zoo, on_upload: Callback<(String, Vec<u8>)>, on_use: Callback<String>, on_removed: Callback<String>) -> impl IntoView {
+pub fn ZooPanel(
+    zoo: Zoo,
+    on_upload: Callback<(String, Vec<u8>)>,
+    on_use: Callback<String>,
+    on_removed: Callback<String>,
+    on_renamed: Callback<(String, String)>,
+) -> impl IntoView {
     let problem = RwSignal::new(None::<String>);
     let editing = RwSignal::new(None::<String>);
     let upload = move |ev: leptos::ev::Event| {
@@ -172,7 +185,7 @@ pub fn ZooPanel(zoo: Zoo, on_upload: Callback<(String, Vec<u8>)>, on_use: Callba
                     problem.set(None);
                     editing.set(None);
                     if new_id != id {
-                        on_removed.run(id);
+                        on_renamed.run((id, new_id));
                     }
                 }
                 Err(e) => problem.set(Some(e)),
