@@ -5,6 +5,7 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import * as h from './harness.mjs';
+import fs from 'node:fs';
 import path from 'node:path';
 
 const cli = h.cli;
@@ -165,6 +166,41 @@ for (const v of h.variants()) {
         assert.equal(added.id, 'mlp-robust-2');
         assert.equal(await s.page.inputValue(h.byTestId('model-select')), 'mlp-robust-2');
         assert.equal(await h.countTestId(s.page, 'error'), 0, await h.textOfTestId(s.page, 'error'));
+      });
+    });
+
+    test('a zoo model can be renamed, downloaded and deleted, and the lab follows', { timeout: READY_MS + 120_000 }, async () => {
+      await s.check(async () => {
+        await s.ready();
+        await s.page.setInputFiles(h.byTestId('model-upload'), path.join(h.REPO_ROOT, 'www', 'models', 'cnn-standard.safetensors'));
+        await until(() => zooModels(s.page), (m) => m.some((x) => x.id === 'cnn-standard-2'), 30_000, 'the uploaded model');
+        assert.equal(await s.page.inputValue(h.byTestId('model-select')), 'cnn-standard-2');
+        const item = (id) => s.page.locator(`${h.byTestId('zoo-item')}[data-id="${id}"]`);
+
+        // Rename: the lab keeps using the model under its new name.
+        await item('cnn-standard-2').locator(h.byTestId('zoo-rename')).click();
+        await fill(s.page, 'zoo-name', 'My CNN');
+        await until(() => zooModels(s.page), (m) => m.some((x) => x.id === 'my-cnn') && !m.some((x) => x.id === 'cnn-standard-2'), 10_000, 'the renamed model');
+        assert.equal(await s.page.inputValue(h.byTestId('model-select')), 'my-cnn');
+        // A pretrained model's name is refused.
+        await item('my-cnn').locator(h.byTestId('zoo-rename')).click();
+        await fill(s.page, 'zoo-name', 'mlp-standard');
+        await until(() => s.page.textContent('#app'), (t) => /exists already/.test(t), 10_000, 'the refusal');
+
+        // Download: the file is the uploaded one, byte for byte.
+        const href = await item('my-cnn').locator(h.byTestId('zoo-download')).getAttribute('href');
+        const bytes = await s.page.evaluate(async (u) => Array.from(new Uint8Array(await (await fetch(u)).arrayBuffer())), href);
+        assert.deepEqual(Buffer.from(bytes), fs.readFileSync(path.join(h.REPO_ROOT, 'www', 'models', 'cnn-standard.safetensors')));
+
+        // Delete: gone from the zoo and the picker, the lab falls back to the default, and a
+        // reload does not bring it back.
+        await item('my-cnn').locator(h.byTestId('zoo-delete')).click();
+        await until(() => zooModels(s.page), (m) => !m.some((x) => x.id === 'my-cnn'), 10_000, 'the deleted model');
+        assert.equal(await s.page.inputValue(h.byTestId('model-select')), 'mlp-standard');
+        await s.page.reload({ waitUntil: 'domcontentloaded' });
+        await h.waitForTestId(s.page, 'ready', READY_MS);
+        await h.sleep(500);
+        assert.ok(!(await zooModels(s.page)).some((x) => x.id === 'my-cnn'), 'the deleted model came back after a reload');
       });
     });
 
