@@ -196,6 +196,14 @@ impl Trainer {
         Ok(Self::with_model(config, device, model, epochs_done))
     }
 
+    /// Tells a resumed run its best epoch so far (`epoch`, with held-out PGD accuracy `accuracy`
+    /// and weights `model`), so that the collapse guard compares against it and can restore it.
+    pub fn with_best(mut self, accuracy: f32, model: Classifier, epoch: usize) -> Self {
+        let model = model.fork(&self.device.clone().autodiff()).train();
+        self.best = Some((accuracy, model, epoch));
+        self
+    }
+
     fn with_model(config: TrainConfig, device: &Device, model: Classifier, epochs_done: usize) -> Self {
         Trainer {
             optimizer: AdamConfig::new().init(),
@@ -417,6 +425,31 @@ mod tests {
         assert!(trainer.history().is_empty());
         let report = pollster::block_on(trainer.train_epoch(&train, &validation, async |_| true)).unwrap().expect("a finished epoch");
         assert_eq!((report.epoch, trainer.epochs_done()), (1, 1));
+    }
+
+    #[test]
+    fn a_resumed_run_guards_against_collapse_from_its_best_epoch_before_the_pause() {
+        let data = mnist();
+        let (train, validation) = (data.train.take(500), data.test.take(100));
+        let device = Device::flex();
+        let config = TrainConfig::new(Architecture::Mlp, Defense::FgsmRs).with_epsilon(0.1).with_epochs(5);
+        let best = Classifier::new(Architecture::Mlp, &device);
+        let probe = crate::data::images_tensor(data.test.image(0).to_vec(), &device);
+        let best_logits = readback_now(best.forward(probe.clone()));
+        // Epoch 3 (before a reload) was "perfectly robust": anything the resumed run reaches now
+        // is a collapse against it, so the guard stops and restores epoch 3.
+        let fresh = Classifier::new(Architecture::Mlp, &device);
+        let mut trainer = Trainer::resume(config, &device, fresh, 3).unwrap().with_best(1.0, best, 3);
+        let report = pollster::block_on(trainer.train_epoch(&train, &validation, async |_| true)).unwrap().unwrap();
+        assert!(report.stopped.as_deref().is_some_and(|s| s.contains("epoch 3")), "{report:?}");
+        assert_eq!(trainer.epochs_done(), 3);
+        assert!(trainer.finished());
+        let restored = readback_now(trainer.model().forward(probe));
+        assert!(restored.iter().zip(&best_logits).all(|(a, b)| (a - b).abs() < 1e-5), "the best epoch's weights are back");
+    }
+
+    fn readback_now(t: Tensor<2>) -> Vec<f32> {
+        pollster::block_on(readback::floats(t)).unwrap()
     }
 
     #[test]

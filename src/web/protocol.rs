@@ -86,6 +86,8 @@ pub enum Request {
         resume_from: Option<String>,
         /// Epochs the weights at `resume_from` have finished.
         epochs_done: usize,
+        /// The resumed run's best epoch so far, for `fgsm-rs`'s collapse guard.
+        best: Option<BestEpoch>,
     },
     /// Pause, resume or stop the training run `id`.
     TrainControl {
@@ -123,6 +125,17 @@ pub struct DataUrls {
     pub test_images: String,
     /// Test labels.
     pub test_labels: String,
+}
+
+/// The best epoch of a run so far: its held-out PGD accuracy and weights.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct BestEpoch {
+    /// Epoch (from 1).
+    pub epoch: usize,
+    /// Held-out PGD-10 accuracy after it, in `[0,1]`.
+    pub accuracy: f32,
+    /// Absolute URL of its weights.
+    pub url: String,
 }
 
 /// A command to a running training job.

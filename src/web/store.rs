@@ -18,6 +18,8 @@ pub const MODELS: &str = "models";
 pub const RUNS: &str = "runs";
 /// Key of the training run in progress.
 pub const CURRENT_RUN: &str = "current";
+/// Key of the best epoch of the run in progress (`fgsm-rs`: what the collapse guard restores).
+pub const BEST_EPOCH: &str = "best";
 
 /// One stored record.
 #[derive(Clone, Debug, PartialEq)]

@@ -13,7 +13,7 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 
 use super::backend::{self, BackendKind};
-use super::protocol::{DataUrls, FlippedImage, ModelEvaluation, Request, Response, TrainAction};
+use super::protocol::{BestEpoch, DataUrls, FlippedImage, ModelEvaluation, Request, Response, TrainAction};
 use crate::attack;
 use crate::data::{Dataset, images_tensor};
 use crate::eval;
@@ -217,7 +217,7 @@ fn job_action(id: u64) -> TrainAction {
 }
 
 /// Runs a training job to its end, reporting as it goes; returns whether the user stopped it.
-async fn train(id: u64, backend_name: &str, config: TrainConfig, data: &DataUrls, resume_from: Option<&str>, epochs_done: usize) -> Result<bool, String> {
+async fn train(id: u64, backend_name: &str, config: TrainConfig, data: &DataUrls, resume_from: Option<&str>, epochs_done: usize, best: Option<&BestEpoch>) -> Result<bool, String> {
     JOB.with(|j| *j.borrow_mut() = Some(TrainJob { id, action: TrainAction::Resume }));
     config.validate().map_err(|e| e.to_string())?;
     let (device, _, _) = device(backend_name).await;
@@ -234,7 +234,15 @@ async fn train(id: u64, backend_name: &str, config: TrainConfig, data: &DataUrls
         Some(url) => {
             let bytes = super::fetch::bytes(url).await?;
             let (model, _) = weights::from_bytes(&bytes, &device).map_err(|e| e.to_string())?;
-            Trainer::resume(config.clone(), &device, model, epochs_done).map_err(|e| e.to_string())?
+            let trainer = Trainer::resume(config.clone(), &device, model, epochs_done).map_err(|e| e.to_string())?;
+            match best {
+                Some(best) => {
+                    let bytes = super::fetch::bytes(&best.url).await?;
+                    let (model, _) = weights::from_bytes(&bytes, &device).map_err(|e| e.to_string())?;
+                    trainer.with_best(best.accuracy, model, best.epoch)
+                }
+                None => trainer,
+            }
         }
         None => Trainer::new(config.clone(), &device).map_err(|e| e.to_string())?,
     };
@@ -372,8 +380,8 @@ async fn handle(request: Request) {
             Ok(metadata) => Response::Inspected { id, metadata },
             Err(message) => Response::Failed { id: Some(id), message },
         },
-        Request::Train { id, backend, config, data, resume_from, epochs_done } => {
-            match train(id, &backend, config, &data, resume_from.as_deref(), epochs_done).await {
+        Request::Train { id, backend, config, data, resume_from, epochs_done, best } => {
+            match train(id, &backend, config, &data, resume_from.as_deref(), epochs_done, best.as_ref()).await {
                 Ok(stopped) => Response::TrainFinished { id, stopped },
                 Err(message) => Response::Failed { id: Some(id), message },
             }

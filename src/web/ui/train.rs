@@ -14,8 +14,8 @@ use super::zoo::Zoo;
 use crate::model::Architecture;
 use crate::model::weights;
 use crate::train::{BatchReport, Defense, EpochReport, TrainConfig};
-use crate::web::protocol::{DataUrls, Request, Response, TrainAction};
-use crate::web::store::{self, CURRENT_RUN, RUNS, Record};
+use crate::web::protocol::{BestEpoch, DataUrls, Request, Response, TrainAction};
+use crate::web::store::{self, BEST_EPOCH, CURRENT_RUN, RUNS, Record};
 
 /// One finished epoch as the panel shows it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -41,6 +41,13 @@ struct Run {
     epochs_done: usize,
     epochs: Vec<EpochPoint>,
     curve: Vec<CurvePoint>,
+}
+
+/// What the store keeps about the best epoch (its weights are the record's bytes).
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+struct Best {
+    epoch: usize,
+    accuracy: f32,
 }
 
 /// Per-batch points kept for the curves; beyond this every other one is dropped.
@@ -137,6 +144,7 @@ pub fn TrainPanel(zoo: Zoo, backend: Signal<String>, data: Signal<DataUrls>, on_
             };
             if kept {
                 let _ = store::delete(RUNS, CURRENT_RUN).await;
+                let _ = store::delete(RUNS, BEST_EPOCH).await;
             }
         });
     };
@@ -163,6 +171,19 @@ pub fn TrainPanel(zoo: Zoo, backend: Signal<String>, data: Signal<DataUrls>, on_
         }
         Response::TrainEpoch { id, report, test_accuracy, weights, epochs_done } if id == run_id.get_value() => match BASE64.decode(weights) {
             Ok(bytes) => {
+                // fgsm-rs: the best epoch so far is kept too, so that a resumed run's collapse
+                // guard can compare against it and restore it.
+                let best_so_far = run.with_untracked(|r| {
+                    r.as_ref().filter(|r| r.config.defense == Defense::FgsmRs).map(|r| r.epochs.iter().filter_map(|e| e.report.validation_robust_accuracy).fold(0f32, f32::max))
+                });
+                if let (Some(best), Some(accuracy), None) = (best_so_far, report.validation_robust_accuracy, &report.stopped) {
+                    if accuracy >= best {
+                        let record = Record { id: BEST_EPOCH.into(), info: serde_json::to_string(&Best { epoch: epochs_done, accuracy }).unwrap_or_default(), bytes: bytes.clone() };
+                        spawn_local(async move {
+                            let _ = store::write(RUNS, &record).await;
+                        });
+                    }
+                }
                 weights_now.set_value(Some(bytes));
                 run.update(|r| {
                     if let Some(r) = r {
@@ -190,10 +211,18 @@ pub fn TrainPanel(zoo: Zoo, backend: Signal<String>, data: Signal<DataUrls>, on_
     };
     let worker = LazyWorker::new(ENGINE, on_response);
 
-    let launch = move |r: Run, resume_from: Option<Vec<u8>>| {
+    let launch = move |r: Run, resume_from: Option<Vec<u8>>, best: Option<(Best, Vec<u8>)>| {
         run_id.set_value(run_id.get_value() + 1);
-        let resume_url = match resume_from.as_deref().map(super::zoo::blob_url).transpose() {
-            Ok(url) => url,
+        let urls = (|| -> Result<_, String> {
+            let resume = resume_from.as_deref().map(super::zoo::blob_url).transpose()?;
+            let best = match best {
+                Some((b, bytes)) => Some(BestEpoch { epoch: b.epoch, accuracy: b.accuracy, url: super::zoo::blob_url(&bytes)? }),
+                None => None,
+            };
+            Ok((resume, best))
+        })();
+        let (resume_url, best) = match urls {
+            Ok(urls) => urls,
             Err(e) => {
                 problem.set(Some(e));
                 return;
@@ -206,6 +235,7 @@ pub fn TrainPanel(zoo: Zoo, backend: Signal<String>, data: Signal<DataUrls>, on_
             data: data.get_untracked(),
             resume_from: resume_url,
             epochs_done: r.epochs_done,
+            best,
         };
         progress.set(r.epochs_done as f32 / r.config.epochs as f32);
         run.set(Some(r));
@@ -243,8 +273,11 @@ pub fn TrainPanel(zoo: Zoo, backend: Signal<String>, data: Signal<DataUrls>, on_
                 let name = zoo.free_id(&format!("{}-{}", config.architecture, config.defense));
                 weights_now.set_value(None);
                 let r = Run { name, config, epochs_done: 0, epochs: Vec::new(), curve: Vec::new() };
-                launch(r, None);
+                launch(r, None, None);
                 persist();
+                spawn_local(async move {
+                    let _ = store::delete(RUNS, BEST_EPOCH).await;
+                });
             }
             Err(e) => problem.set(Some(e)),
         }
@@ -265,8 +298,12 @@ pub fn TrainPanel(zoo: Zoo, backend: Signal<String>, data: Signal<DataUrls>, on_
                 Ok(r) => {
                     let resume = (!record.bytes.is_empty()).then_some(record.bytes);
                     let r = if resume.is_some() { r } else { Run { epochs_done: 0, epochs: Vec::new(), curve: Vec::new(), ..r } };
+                    let best = match store::read(RUNS, BEST_EPOCH).await {
+                        Ok(Some(b)) if resume.is_some() && !b.bytes.is_empty() => serde_json::from_str::<Best>(&b.info).ok().filter(|x| x.epoch <= r.epochs_done).map(|x| (x, b.bytes)),
+                        _ => None,
+                    };
                     weights_now.set_value(resume.clone());
-                    launch(r, resume);
+                    launch(r, resume, best);
                 }
                 Err(_) => {
                     let _ = store::delete(RUNS, CURRENT_RUN).await;
