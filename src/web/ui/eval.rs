@@ -5,6 +5,7 @@
 use leptos::prelude::*;
 
 use super::chart::{LineChart, PALETTE, Series};
+use super::form::{TextField, parse, toggle};
 use super::picture::PictureCanvas;
 use super::worker_client::{ENGINE, LazyWorker};
 use super::zoo::Zoo;
@@ -83,12 +84,12 @@ pub fn EvalPanel(
         problem.set(None);
         let plan = (|| -> Result<(Vec<(String, String)>, Vec<AttackConfig>, usize), String> {
             let eps = epsilons(&eps_text.get_untracked())?;
-            let limit: usize = limit.get_untracked().trim().parse().map_err(|_| format!("test images: `{}` is not a whole number", limit.get_untracked()))?;
+            let limit: usize = parse("test images", &limit.get_untracked())?;
             if !(1..=10_000).contains(&limit) {
                 return Err(format!("test images: {limit} is out of range 1..=10000"));
             }
-            let steps: usize = steps.get_untracked().trim().parse().map_err(|_| format!("steps: `{}` is not a whole number", steps.get_untracked()))?;
-            let step_size: f32 = step_size.get_untracked().trim().parse().map_err(|_| format!("step size: `{}` is not a number", step_size.get_untracked()))?;
+            let steps: usize = parse("steps", &steps.get_untracked())?;
+            let step_size: f32 = parse("step size", &step_size.get_untracked())?;
             let chosen: Vec<(String, String)> = models
                 .get_untracked()
                 .into_iter()
@@ -124,34 +125,10 @@ pub fn EvalPanel(
         }
     };
 
-    let all_models = move || {
-        let mut ids: Vec<String> = crate::web::PRETRAINED.iter().map(|s| s.to_string()).collect();
-        ids.extend(zoo.models.get().into_iter().map(|m| m.id));
-        ids
-    };
-    let toggle_model = move |id: String, on: bool| models.update(|m| {
-        m.retain(|x| *x != id);
-        if on {
-            m.push(id);
-        }
-    });
-    let toggle_attack = move |method: AttackMethod, on: bool| attacks.update(|a| {
-        a.retain(|x| *x != method);
-        if on {
-            a.push(method);
-        }
-    });
-    let text_input = |label: &'static str, testid: &'static str, value: RwSignal<String>| {
-        view! {
-            <label class="field">
-                {label}
-                <input data-testid=testid prop:value=move || value.get() on:change=move |ev| value.set(event_target_value(&ev)) />
-            </label>
-        }
-    };
+    let text_input = |label: &'static str, testid: &'static str, value: RwSignal<String>| view! { <TextField label=label testid=testid value=value /> };
 
     let table = move || {
-        let Some((evaluations, configs)) = results.get() else { return ().into_any() };
+        let Some(evaluations) = results.with(|r| r.as_ref().map(|r| r.0.clone())) else { return ().into_any() };
         if evaluations.is_empty() {
             return ().into_any();
         }
@@ -188,7 +165,6 @@ pub fn EvalPanel(
             })
             .collect_view();
         let n = evaluations.first().map_or(0, |e| e.n);
-        let _ = configs;
         view! {
             <p class="muted small">{format!("{n} test images. Robust accuracy counts images classified correctly both before and after the attack; success rate is the share of correctly classified images the attack flipped.")}</p>
             <div class="table-wrap">
@@ -240,15 +216,19 @@ pub fn EvalPanel(
     };
 
     let gallery = move || {
-        let (Some((evaluations, configs)), Some((m, k))) = (results.get(), selected.get()) else { return ().into_any() };
-        let (Some(e), Some(config)) = (evaluations.get(m), configs.get(k)) else { return ().into_any() };
-        let flipped = e.flipped.get(k).cloned().unwrap_or_default();
-        let caption = format!("Flipped by {} at ε = {} on {}", config.method, config.epsilon, e.model);
+        // Only the selected cell's images are copied out of the results.
+        let Some((m, k)) = selected.get() else { return ().into_any() };
+        let Some((model, method, eps, flipped)) = results.with(|r| {
+            let (evaluations, configs) = r.as_ref()?;
+            let (e, config) = (evaluations.get(m)?, configs.get(k)?);
+            Some((e.model.clone(), config.method, config.epsilon, e.flipped.get(k).cloned().unwrap_or_default()))
+        }) else {
+            return ().into_any();
+        };
+        let caption = format!("Flipped by {method} at ε = {eps} on {model}");
         if flipped.is_empty() {
             return view! { <p class="muted small" data-testid="eval-gallery">{caption}": none of these test images."</p> }.into_any();
         }
-        let model = e.model.clone();
-        let (method, eps) = (config.method, config.epsilon);
         let items = flipped
             .into_iter()
             .map(|f| {
@@ -276,17 +256,17 @@ pub fn EvalPanel(
             <div class="toolbar">
                 <fieldset class="field">
                     <legend>"Models"</legend>
-                    {move || all_models().into_iter().map(|id| {
+                    {move || zoo.ids().into_iter().map(|id| {
                         let checked = { let id = id.clone(); move || models.with(|m| m.contains(&id)) };
                         let id2 = id.clone();
-                        view! { <label class="check"><input type="checkbox" data-testid=format!("eval-model-{id}") prop:checked=checked on:change=move |ev| toggle_model(id2.clone(), event_target_checked(&ev)) />{id}</label> }
+                        view! { <label class="check"><input type="checkbox" data-testid=format!("eval-model-{id}") prop:checked=checked on:change=move |ev| toggle(models, id2.clone(), event_target_checked(&ev)) />{id}</label> }
                     }).collect_view()}
                 </fieldset>
                 <fieldset class="field">
                     <legend>"Attacks"</legend>
                     {AttackMethod::ALL.into_iter().map(|method| view! {
                         <label class="check"><input type="checkbox" data-testid=format!("eval-attack-{}", method.name()) prop:checked=move || attacks.with(|a| a.contains(&method))
-                            on:change=move |ev| toggle_attack(method, event_target_checked(&ev)) />{method.name()}</label>
+                            on:change=move |ev| toggle(attacks, method, event_target_checked(&ev)) />{method.name()}</label>
                     }).collect_view()}
                 </fieldset>
             </div>

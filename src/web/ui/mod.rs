@@ -4,6 +4,7 @@ mod attack;
 mod chart;
 mod draw;
 mod eval;
+mod form;
 mod picture;
 mod probabilities;
 mod sample;
@@ -98,6 +99,8 @@ pub fn App() -> impl IntoView {
     let link_applied = RwSignal::new(false);
     // An upload being checked by the worker: request number, model id, file name, bytes.
     let pending_upload = StoredValue::new(None::<(u64, String, String, Vec<u8>)>);
+    // The upload request `id` answers, taken out of `pending_upload` (its bytes are not copied).
+    let take_upload = move |id: u64| pending_upload.try_update_value(|p| p.take_if(|p| p.0 == id)).flatten();
     // The `blob:` URL the worker reads the upload from (released once it has answered).
     let upload_url = StoredValue::new(None::<String>);
     let release_upload_url = move || {
@@ -150,8 +153,7 @@ pub fn App() -> impl IntoView {
         Response::Mistake { index: Some(i), .. } => sample_request.set(Some((next_id(), i))),
         Response::Mistake { index: None, .. } => error.set(Some("this model classifies every test image correctly".into())),
         Response::Inspected { id, metadata } => {
-            if let Some((_, model, _, bytes)) = pending_upload.get_value().filter(|p| p.0 == id) {
-                pending_upload.set_value(None);
+            if let Some((_, model, _, bytes)) = take_upload(id) {
                 release_upload_url();
                 match serde_json::from_str(&metadata) {
                     Ok(metadata) => spawn_local(async move {
@@ -167,9 +169,8 @@ pub fn App() -> impl IntoView {
                 }
             }
         }
-        Response::Failed { id: Some(id), message } if pending_upload.get_value().is_some_and(|p| p.0 == id) => {
-            let name = pending_upload.get_value().map(|p| p.2).unwrap_or_default();
-            pending_upload.set_value(None);
+        Response::Failed { id: Some(id), message } if pending_upload.with_value(|p| p.as_ref().is_some_and(|p| p.0 == id)) => {
+            let name = take_upload(id).map(|p| p.2).unwrap_or_default();
             release_upload_url();
             error.set(Some(format!("`{name}` was not added: {message}")));
         }
@@ -232,7 +233,14 @@ pub fn App() -> impl IntoView {
         classify();
     });
     // Test images come from the worker, which fetches the test set once.
-    let test_set_urls = || (absolute("data/t10k-images-idx3-ubyte"), absolute("data/t10k-labels-idx1-ubyte"));
+    // Where the MNIST files lie (the workers need absolute URLs).
+    let data = Signal::stored(DataUrls {
+        train_images: absolute("data/train-images-idx3-ubyte"),
+        train_labels: absolute("data/train-labels-idx1-ubyte"),
+        test_images: absolute("data/t10k-images-idx3-ubyte"),
+        test_labels: absolute("data/t10k-labels-idx1-ubyte"),
+    });
+    let test_set_urls = move || data.with_untracked(|d| (d.test_images.clone(), d.test_labels.clone()));
     Effect::new(move |_| {
         if let (true, Some((_, index))) = (started.get(), sample_request.get()) {
             let (images_url, labels_url) = test_set_urls();
@@ -252,8 +260,7 @@ pub fn App() -> impl IntoView {
         if let Err(e) = zoo.load().await {
             error.set(Some(e));
         }
-        let mut known: Vec<String> = super::PRETRAINED.iter().map(|s| s.to_string()).collect();
-        known.extend(zoo.models.get_untracked().into_iter().map(|m| m.id));
+        let known = untrack(|| zoo.ids());
         let known: Vec<&str> = known.iter().map(String::as_str).collect();
         let (linked, problems) = ShareState::parse(&search, &known);
         if !problems.is_empty() {
@@ -310,16 +317,9 @@ pub fn App() -> impl IntoView {
         let url = url_of(&twin)?;
         Some((twin, url))
     });
-    let model_label = Signal::derive(move || model_id.get());
     let ready = move || loaded.get() && backend_kind.get().is_some();
     let select_model = move |id: String| model_id.set(id);
     let backend_name_or_choice = Signal::derive(move || backend_kind.get().map(|k| k.name().to_string()).unwrap_or_else(|| backend_choice.get()));
-    let data = Signal::derive(|| DataUrls {
-        train_images: absolute("data/train-images-idx3-ubyte"),
-        train_labels: absolute("data/train-labels-idx1-ubyte"),
-        test_images: absolute("data/t10k-images-idx3-ubyte"),
-        test_labels: absolute("data/t10k-labels-idx1-ubyte"),
-    });
     let on_upload = Callback::new(move |(name, bytes): (String, Vec<u8>)| {
         let id = match zoo::model_id(&name) {
             Ok(id) => zoo.free_id(&id),
@@ -435,7 +435,7 @@ pub fn App() -> impl IntoView {
                     })}
                 </section>
             </div>
-            <AttackPanel input=input.into() label=attack_label model_url=model_url.into() backend=backend_name method=method epsilon=epsilon steps=steps model_label=model_label counterpart=counterpart.into() on_backend=on_backend />
+            <AttackPanel input=input.into() label=attack_label model_url=model_url.into() backend=backend_name method=method epsilon=epsilon steps=steps model_label=model_id.into() counterpart=counterpart.into() on_backend=on_backend />
             <ZooPanel zoo=zoo on_upload=on_upload on_use=on_use on_removed=on_removed on_renamed=on_renamed />
             <TrainPanel zoo=zoo backend=backend_name_or_choice data=data on_use=on_use />
             <EvalPanel zoo=zoo backend=backend_name_or_choice data=data model_url=model_url_of on_open=on_open />

@@ -9,6 +9,7 @@ use leptos::task::spawn_local;
 use serde::{Deserialize, Serialize};
 
 use super::chart::{LineChart, Marker, PALETTE, Series};
+use super::form::{TextField, parse as field};
 use super::worker_client::{ENGINE, LazyWorker};
 use super::zoo::Zoo;
 use crate::model::Architecture;
@@ -62,11 +63,6 @@ enum Status {
     Finished,
     Stopped,
     Failed,
-}
-
-/// Parses a text field; the error names the field.
-fn field<T: std::str::FromStr>(name: &str, text: &str) -> Result<T, String> {
-    text.trim().parse().map_err(|_| format!("{name}: `{}` is not a valid value", text.trim()))
 }
 
 /// The train panel. `backend` is the backend the user chose (`webgpu` or `cpu`), `data` the
@@ -316,27 +312,27 @@ pub fn TrainPanel(zoo: Zoo, backend: Signal<String>, data: Signal<DataUrls>, on_
     });
 
     let busy = move || matches!(status.get(), Status::Loading | Status::Running | Status::Paused);
-    let loss_series = Signal::derive(move || {
-        let curve = run.with(|r| r.as_ref().map(|r| r.curve.clone()).unwrap_or_default());
-        vec![Series { name: "training loss".into(), color: PALETTE[0], points: curve.iter().map(|p| (p.x, p.loss)).collect(), dots: false }]
+    // Memos: the charts read their series twice (lines and legend) on every progress message.
+    let loss_series = Memo::new(move |_| {
+        let points = run.with(|r| r.as_ref().map(|r| r.curve.iter().map(|p| (p.x, p.loss)).collect()).unwrap_or_default());
+        vec![Series { name: "training loss".into(), color: PALETTE[0], points, dots: false }]
     });
-    let accuracy_series = Signal::derive(move || {
-        let (curve, epochs, adversarial) = run.with(|r| {
-            r.as_ref().map(|r| (r.curve.clone(), r.epochs.clone(), r.config.defense != Defense::None)).unwrap_or_default()
-        });
+    let accuracy_series = Memo::new(move |_| run.with(|r| {
+        let Some(r) = r.as_ref() else { return Vec::new() };
+        let adversarial = r.config.defense != Defense::None;
         let mut series = vec![Series {
             name: if adversarial { "batch accuracy (adversarial inputs)".into() } else { "batch accuracy".into() },
             color: PALETTE[0],
-            points: curve.iter().map(|p| (p.x, p.accuracy)).collect(),
+            points: r.curve.iter().map(|p| (p.x, p.accuracy)).collect(),
             dots: false,
         }];
-        let per_epoch = |f: fn(&EpochPoint) -> Option<f32>| epochs.iter().filter_map(|e| f(e).map(|v| (e.report.epoch as f32, v))).collect::<Vec<_>>();
+        let per_epoch = |f: fn(&EpochPoint) -> Option<f32>| r.epochs.iter().filter_map(|e| f(e).map(|v| (e.report.epoch as f32, v))).collect::<Vec<_>>();
         series.push(Series { name: "held-out clean".into(), color: PALETTE[2], points: per_epoch(|e| Some(e.report.validation_accuracy)), dots: true });
         if adversarial {
             series.push(Series { name: "held-out PGD-10".into(), color: PALETTE[1], points: per_epoch(|e| e.report.validation_robust_accuracy), dots: true });
         }
         series
-    });
+    }));
     let markers = Signal::derive(move || {
         run.with(|r| {
             r.as_ref()
@@ -348,8 +344,7 @@ pub fn TrainPanel(zoo: Zoo, backend: Signal<String>, data: Signal<DataUrls>, on_
     let last_test = move || run.with(|r| r.as_ref().and_then(|r| r.epochs.last().map(|e| e.test_accuracy)));
     let collapse_note = move || run.with(|r| r.as_ref().and_then(|r| r.epochs.iter().find_map(|e| e.report.stopped.clone())));
     let status_text = move || {
-        let r = run.get();
-        let epoch_text = r.as_ref().map(|r| format!("epoch {} of {}", (r.epochs_done + 1).min(r.config.epochs), r.config.epochs)).unwrap_or_default();
+        let epoch_text = run.with(|r| r.as_ref().map(|r| format!("epoch {} of {}", (r.epochs_done + 1).min(r.config.epochs), r.config.epochs)).unwrap_or_default());
         match status.get() {
             Status::Idle => "Not started".to_string(),
             Status::Loading => format!("Starting ({epoch_text}): fetching the training set and starting the backend…"),
@@ -361,13 +356,7 @@ pub fn TrainPanel(zoo: Zoo, backend: Signal<String>, data: Signal<DataUrls>, on_
         }
     };
     let text_input = move |label: &'static str, testid: &'static str, value: RwSignal<String>, hint: &'static str| {
-        view! {
-            <label class="field">
-                {label}
-                <input data-testid=testid prop:value=move || value.get() on:change=move |ev| value.set(event_target_value(&ev)) placeholder=hint
-                    prop:disabled=busy />
-            </label>
-        }
+        view! { <TextField label=label testid=testid value=value hint=hint disabled=Signal::derive(busy) /> }
     };
 
     view! {
@@ -413,18 +402,18 @@ pub fn TrainPanel(zoo: Zoo, backend: Signal<String>, data: Signal<DataUrls>, on_
             <p class="muted small" data-testid="train-speed" data-value=move || speed.get().map(|s| s.0.to_string()).unwrap_or_default()>
                 {move || speed.get().map(|(rate, eta)| format!("{rate:.0} examples/s · about {} left", duration(eta))).unwrap_or_default()}
             </p>
-            {move || run.get().map(|r| view! {
+            {move || run.with(|r| r.as_ref().map(|r| view! {
                 <p class="small" data-testid="train-epochs-done" data-value=r.epochs_done.to_string()>
                     {format!("Model `{}`: {} of {} epochs finished", r.name, r.epochs_done, r.config.epochs)}
                 </p>
-            })}
+            }))}
             {move || last_test().map(|a| view! {
                 <p class="metric inline-metric" data-testid="train-test-accuracy" data-value=a.to_string()><span>"test accuracy after the last epoch"</span><span class="metric-value">{format!("{:.2}%", a * 100.0)}</span></p>
             })}
             {move || collapse_note().map(|n| view! { <div class="alert alert-warn small" data-testid="train-collapse">{n}</div> })}
             <div class="grid">
-                <LineChart series=loss_series x_label="epoch" y_label="loss" testid="train-loss-chart" />
-                <LineChart series=accuracy_series markers=markers y_range=(0.0, 1.0) x_label="epoch" y_label="accuracy" testid="train-accuracy-chart" />
+                <LineChart series=loss_series.into() x_label="epoch" y_label="loss" testid="train-loss-chart" />
+                <LineChart series=accuracy_series.into() markers=markers y_range=(0.0, 1.0) x_label="epoch" y_label="accuracy" testid="train-accuracy-chart" />
             </div>
             {move || finished_model.get().map(|id| {
                 let id2 = id.clone();

@@ -70,6 +70,13 @@ impl Zoo {
         Ok(())
     }
 
+    /// Every model id, pretrained first, then the zoo's (tracked).
+    pub fn ids(self) -> Vec<String> {
+        let mut ids: Vec<String> = crate::web::PRETRAINED.iter().map(|s| s.to_string()).collect();
+        self.models.with(|m| ids.extend(m.iter().map(|m| m.id.clone())));
+        ids
+    }
+
     /// The zoo model `id`, if there is one.
     pub fn get(self, id: &str) -> Option<ZooModel> {
         self.models.with_untracked(|m| m.iter().find(|m| m.id == id).cloned())
