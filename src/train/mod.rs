@@ -216,14 +216,15 @@ impl Trainer {
         }
     }
 
-    /// The run's configuration.
-    pub fn config(&self) -> &TrainConfig {
-        &self.config
-    }
-
     /// Epochs finished so far.
     pub fn epochs_done(&self) -> usize {
         self.epochs_done
+    }
+
+    /// The epoch the collapse guard would restore and its held-out PGD accuracy (`fgsm-rs` only;
+    /// `None` before the first check).
+    pub fn best_epoch(&self) -> Option<(usize, f32)> {
+        self.best.as_ref().filter(|_| self.config.defense == Defense::FgsmRs).map(|(accuracy, _, epoch)| (*epoch, *accuracy))
     }
 
     /// The validation checks of the epochs run by this trainer.
@@ -444,6 +445,7 @@ mod tests {
         assert!(report.stopped.as_deref().is_some_and(|s| s.contains("epoch 3")), "{report:?}");
         assert_eq!(trainer.epochs_done(), 3);
         assert!(trainer.finished());
+        assert_eq!(trainer.best_epoch(), Some((3, 1.0)));
         let restored = readback_now(trainer.model().forward(probe));
         assert!(restored.iter().zip(&best_logits).all(|(a, b)| (a - b).abs() < 1e-5), "the best epoch's weights are back");
     }

@@ -256,6 +256,9 @@ pub enum Response {
         weights: String,
         /// Epochs the weights have finished.
         epochs_done: usize,
+        /// True when these weights are the run's best epoch so far, the one `fgsm-rs`'s collapse
+        /// guard would restore (the page keeps them for a resumed run).
+        best: bool,
     },
     /// A training run ended: all epochs done, stopped by the user (`stopped`), or by the collapse
     /// guard (its `TrainEpoch` report says why).

@@ -89,13 +89,18 @@ async fn load(backend_name: &str, url: &str) -> Result<(String, Option<String>),
     Ok((kind.name().to_string(), note))
 }
 
+/// The weights file at `url`, parsed onto `device`.
+async fn fetch_model(url: &str, device: &Device) -> Result<(Classifier, weights::Metadata), String> {
+    let bytes = super::fetch::bytes(url).await?;
+    weights::from_bytes(&bytes, device).map_err(|e| format!("{url}: {e}"))
+}
+
 /// The model at `url` on `device`, fetched once and then kept.
 async fn model_at(url: &str, device: &Device) -> Result<Classifier, String> {
     if let Some(model) = STATE.with(|s| s.borrow().as_ref().and_then(|s| s.cache.get(url).cloned())) {
         return Ok(model);
     }
-    let bytes = super::fetch::bytes(url).await?;
-    let (model, _) = weights::from_bytes(&bytes, device).map_err(|e| format!("{url}: {e}"))?;
+    let (model, _) = fetch_model(url, device).await?;
     STATE.with(|s| {
         if let Some(state) = s.borrow_mut().as_mut() {
             state.cache.insert(url.to_string(), model.clone());
@@ -177,16 +182,18 @@ async fn run_attack(config: &attack::AttackConfig, image: Vec<f32>, label: usize
     let x = images_tensor(image, &device);
     let y = Tensor::<1, Int>::from_data(TensorData::new(vec![label as i64], [1]), &device);
     let adversarial = attack::run(config, &model, x, y);
-    let probabilities = readback::floats(model.probabilities(adversarial.clone())).await.map_err(|e| e.to_string())?;
-    let adversarial = readback::floats(adversarial).await.map_err(|e| e.to_string())?;
+    // One read: the 784 pixels, then the ten probabilities.
+    let both = Tensor::cat(vec![adversarial.clone().reshape([1, crate::data::PIXELS]), model.probabilities(adversarial)], 1);
+    let mut adversarial = readback::floats(both).await.map_err(|e| e.to_string())?;
+    let probabilities = adversarial.split_off(crate::data::PIXELS);
     Ok((adversarial, probabilities))
 }
 
 /// Checks that the file at `url` is a weights file this version reads; returns its metadata.
 async fn inspect(url: &str) -> Result<String, String> {
-    let (device, _, _) = device("cpu").await;
+    // Parsed on the CPU: checking a file must not restart the worker's backend.
     let bytes = super::fetch::bytes(url).await?;
-    let (_, metadata) = weights::from_bytes(&bytes, &device).map_err(|e| e.to_string())?;
+    let (_, metadata) = weights::from_bytes(&bytes, &Device::flex()).map_err(|e| e.to_string())?;
     serde_json::to_string(&metadata).map_err(|e| e.to_string())
 }
 
@@ -232,13 +239,11 @@ async fn train(id: u64, backend_name: &str, config: TrainConfig, data: &DataUrls
     };
     let mut trainer = match resume_from {
         Some(url) => {
-            let bytes = super::fetch::bytes(url).await?;
-            let (model, _) = weights::from_bytes(&bytes, &device).map_err(|e| e.to_string())?;
+            let (model, _) = fetch_model(url, &device).await?;
             let trainer = Trainer::resume(config.clone(), &device, model, epochs_done).map_err(|e| e.to_string())?;
             match best {
                 Some(best) => {
-                    let bytes = super::fetch::bytes(&best.url).await?;
-                    let (model, _) = weights::from_bytes(&bytes, &device).map_err(|e| e.to_string())?;
+                    let (model, _) = fetch_model(&best.url, &device).await?;
                     trainer.with_best(best.accuracy, model, best.epoch)
                 }
                 None => trainer,
@@ -299,7 +304,8 @@ async fn train(id: u64, backend_name: &str, config: TrainConfig, data: &DataUrls
         let mut metadata = trainer.metadata();
         metadata.clean_accuracy = Some(test_accuracy);
         let bytes = weights::to_bytes(&model, &metadata).await.map_err(|e| e.to_string())?;
-        send(&Response::TrainEpoch { id, report, test_accuracy, weights: BASE64.encode(bytes), epochs_done: trainer.epochs_done() });
+        let best = trainer.best_epoch().is_some_and(|(epoch, _)| epoch == trainer.epochs_done() && report.stopped.is_none());
+        send(&Response::TrainEpoch { id, report, test_accuracy, weights: BASE64.encode(bytes), epochs_done: trainer.epochs_done(), best });
     }
     Ok(false)
 }

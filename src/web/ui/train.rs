@@ -165,20 +165,15 @@ pub fn TrainPanel(zoo: Zoo, backend: Signal<String>, data: Signal<DataUrls>, on_
                 }
             });
         }
-        Response::TrainEpoch { id, report, test_accuracy, weights, epochs_done } if id == run_id.get_value() => match BASE64.decode(weights) {
+        Response::TrainEpoch { id, report, test_accuracy, weights, epochs_done, best } if id == run_id.get_value() => match BASE64.decode(weights) {
             Ok(bytes) => {
                 // fgsm-rs: the best epoch so far is kept too, so that a resumed run's collapse
                 // guard can compare against it and restore it.
-                let best_so_far = run.with_untracked(|r| {
-                    r.as_ref().filter(|r| r.config.defense == Defense::FgsmRs).map(|r| r.epochs.iter().filter_map(|e| e.report.validation_robust_accuracy).fold(0f32, f32::max))
-                });
-                if let (Some(best), Some(accuracy), None) = (best_so_far, report.validation_robust_accuracy, &report.stopped) {
-                    if accuracy >= best {
-                        let record = Record { id: BEST_EPOCH.into(), info: serde_json::to_string(&Best { epoch: epochs_done, accuracy }).unwrap_or_default(), bytes: bytes.clone() };
-                        spawn_local(async move {
-                            let _ = store::write(RUNS, &record).await;
-                        });
-                    }
+                if let (true, Some(accuracy)) = (best, report.validation_robust_accuracy) {
+                    let record = Record { id: BEST_EPOCH.into(), info: serde_json::to_string(&Best { epoch: epochs_done, accuracy }).unwrap_or_default(), bytes: bytes.clone() };
+                    spawn_local(async move {
+                        let _ = store::write(RUNS, &record).await;
+                    });
                 }
                 weights_now.set_value(Some(bytes));
                 run.update(|r| {
