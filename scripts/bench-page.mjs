@@ -18,10 +18,7 @@ async function attackMs(page, method, runs = 3, first = 0) {
   const times = [];
   for (let i = 0; i < runs; i++) {
     // Changing the input clears the last result; re-pick the image, then time click → result.
-    await page.fill(h.byTestId('sample-input'), String(first + i));
-    await page.press(h.byTestId('sample-input'), 'Enter');
-    await page.waitForFunction(() => !document.querySelector('[data-testid="adv-prediction"]'));
-    await page.waitForSelector(h.byTestId('sample-label'));
+    await h.showTestImage(page, first + i);
     await page.waitForFunction(() => !document.querySelector('[data-testid="attack-run"]').disabled);
     const t0 = performance.now();
     await page.click(h.byTestId('attack-run'));
@@ -56,15 +53,12 @@ for (const webgpu of [true, false]) {
       inferenceMs.push(Number(await s.page.getAttribute(h.byTestId('prediction-latency'), 'data-value')));
     }
     await s.page.selectOption(h.byTestId('model-select'), 'cnn-standard');
-    await s.page.evaluate(() => {
-      window.__longest = 0;
-      new PerformanceObserver((l) => l.getEntries().forEach((e) => (window.__longest = Math.max(window.__longest, e.duration)))).observe({ type: 'longtask' });
-    });
+    const longTasks = await h.watchLongTasks(s.page);
     // The first attack starts the engine worker (download, compile, backend, model).
     const [first] = await attackMs(s.page, 'fgsm', 1, 9);
     const fgsm = await attackMs(s.page, 'fgsm');
     const pgd = await attackMs(s.page, 'pgd');
-    const longest = await s.page.evaluate(() => window.__longest);
+    const longest = Math.max(0, ...(await longTasks()));
     const backend = await h.textOfTestId(s.page, 'backend');
     console.log(`${backend}: ready ${readyMs} ms; first view ${(gzip / 1e6).toFixed(2)} MB gzip (${[...firstView].join(' ')});`);
     console.log(`  one-image inference (MLP), request → answer from the prediction worker, median of 5: ${median(inferenceMs).toFixed(1)} ms`);

@@ -18,16 +18,12 @@ async function examplesPerSecond(webgpu, arch, defense, limit) {
   const s = await h.openPage({ webgpu });
   try {
     await s.ready();
-    const fill = async (id, value) => {
-      await s.page.fill(h.byTestId(id), value);
-      await s.page.dispatchEvent(h.byTestId(id), 'change');
-    };
     await s.page.selectOption(h.byTestId('train-model-select'), arch);
     await s.page.selectOption(h.byTestId('train-defense-select'), defense);
-    await fill('train-eps', '0.3');
-    await fill('train-epochs', '1');
-    await fill('train-batch', '128');
-    await fill('train-limit', String(limit));
+    await h.fill(s.page, 'train-eps', '0.3');
+    await h.fill(s.page, 'train-epochs', '1');
+    await h.fill(s.page, 'train-batch', '128');
+    await h.fill(s.page, 'train-limit', String(limit));
     await s.page.click(h.byTestId('train-start'));
     await s.page.waitForFunction(
       () => {

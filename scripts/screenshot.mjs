@@ -36,14 +36,10 @@ try {
 
   // Element screenshots: the sticky header would cover their top.
   await s.page.addStyleTag({ content: '.app-header { position: static !important; }' });
-  const fill = async (id, value) => {
-    await s.page.fill(h.byTestId(id), value);
-    await s.page.dispatchEvent(h.byTestId(id), 'change');
-  };
   await s.page.selectOption(h.byTestId('train-defense-select'), 'fgsm-rs');
-  await fill('train-eps', '0.1');
-  await fill('train-epochs', '3');
-  await fill('train-limit', '10000');
+  await h.fill(s.page, 'train-eps', '0.1');
+  await h.fill(s.page, 'train-epochs', '3');
+  await h.fill(s.page, 'train-limit', '10000');
   await s.page.click(h.byTestId('train-start'));
   await s.page.waitForFunction(() => ['finished', 'stopped', 'failed'].includes(document.querySelector('[data-testid="train-status"]')?.dataset.value), null, { timeout: 600_000 });
   await h.sleep(500);

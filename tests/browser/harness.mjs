@@ -11,6 +11,7 @@
 //   ADVLAB_BROWSER_ARTIFACTS where to save a screenshot when a test fails (default: the temp dir)
 
 import http from 'node:http';
+import { before, after } from 'node:test';
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import os from 'node:os';
@@ -510,4 +511,52 @@ export function cli(args) {
   const bin = path.join(target, 'release', 'advlab');
   if (!fs.existsSync(bin)) throw new Error(`${bin} is missing: run cargo build --release first`);
   return JSON.parse(execFileSync(bin, args, { cwd: REPO_ROOT, encoding: 'utf8' }));
+}
+
+/**
+ * Inside a `describe`: opens the page for `variant` before its tests and closes it after them.
+ * Returns the session (a stand-in that forwards to the one `openPage` gives once it exists).
+ */
+export function useSession(variant) {
+  let session;
+  before(async () => {
+    session = await openPage({ webgpu: variant.webgpu });
+  }, { timeout: 120_000 });
+  after(async () => {
+    await session?.close();
+  });
+  return new Proxy({}, { get: (_, key) => session?.[key] });
+}
+
+/** Sets the input with data-testid=id and fires `change`, as a user's edit does. */
+export async function fill(page, id, value) {
+  await page.fill(byTestId(id), value);
+  await page.dispatchEvent(byTestId(id), 'change');
+}
+
+/** Records main-thread tasks over 50 ms from now on; the returned function reads their durations. */
+export async function watchLongTasks(page) {
+  await page.evaluate(() => {
+    window.__longTasks = [];
+    new PerformanceObserver((list) => list.getEntries().forEach((e) => window.__longTasks.push(Math.round(e.duration)))).observe({ type: 'longtask' });
+  });
+  return () => page.evaluate(() => window.__longTasks);
+}
+
+/** Shows test image `index` and waits until it is the input and no attack result is left. */
+export async function showTestImage(page, index, timeout = 60_000) {
+  await page.fill(byTestId('sample-input'), String(index));
+  await page.press(byTestId('sample-input'), 'Enter');
+  await page.waitForFunction(
+    (i) => document.querySelector('[data-testid="sample-input"]').value === String(i) && document.querySelector('[data-testid="sample-label"]') && !document.querySelector('[data-testid="adv-prediction"]'),
+    index,
+    { timeout },
+  );
+}
+
+/** Picks the model (when given), the attack and ε in the attack lab, as a user would. */
+export async function chooseAttack(page, { model, attack, eps }) {
+  if (model) await page.selectOption(byTestId('model-select'), model);
+  await page.selectOption(byTestId('attack-select'), attack);
+  await page.fill(byTestId('eps-input'), String(eps));
 }

@@ -3,12 +3,10 @@
 // The page contract (data-testid hooks) is in the README / DESIGN: ready, backend, error,
 // prediction (data-confidence), prob-0..prob-9 (data-value).
 
-import { describe, test, before, after } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as h from './harness.mjs';
-import path from 'node:path';
 
-const cli = h.cli;
 
 const READY_MS = h.READY_TIMEOUT_MS; // SwiftShader is slow: 120 s by default
 const PREDICTION_MS = 60_000;
@@ -16,16 +14,7 @@ const TOLERANCE = 1e-3;
 
 for (const v of h.variants()) {
   describe(`advlab page ${v.name}`, () => {
-    /** @type {Awaited<ReturnType<typeof h.openPage>>} */
-    let s;
-
-    before(async () => {
-      s = await h.openPage({ webgpu: v.webgpu });
-    }, { timeout: 120_000 });
-
-    after(async () => {
-      await s?.close();
-    });
+    const s = h.useSession(v);
 
     test(`\`ready\` appears, backend is ${v.backend}, no \`error\``, { timeout: READY_MS + 30_000 }, async (t) => {
       await s.check(async () => {
@@ -141,10 +130,8 @@ for (const v of h.variants()) {
       await s.check(async () => {
         await s.ready();
         const index = 0;
-        const expected = cli(['attack', '--weights', 'www/models/cnn-standard.safetensors', '--index', String(index), '--attack', 'fgsm', '--eps', '0.3', '--json']);
-        await s.page.selectOption(h.byTestId('model-select'), 'cnn-standard');
-        await s.page.selectOption(h.byTestId('attack-select'), 'fgsm');
-        await s.page.fill(h.byTestId('eps-input'), '0.3');
+        const expected = h.cli(['attack', '--weights', 'www/models/cnn-standard.safetensors', '--index', String(index), '--attack', 'fgsm', '--eps', '0.3', '--json']);
+        await h.chooseAttack(s.page, { model: 'cnn-standard', attack: 'fgsm', eps: 0.3 });
         await s.page.fill(h.byTestId('sample-input'), String(index));
         await s.page.press(h.byTestId('sample-input'), 'Enter');
         await s.page.waitForFunction(
@@ -183,13 +170,11 @@ for (const v of h.variants()) {
       await s.check(async () => {
         await s.ready();
         const index = 0;
-        const attack = (weights) => cli(['attack', '--weights', weights, '--index', String(index), '--attack', 'pgd', '--eps', '0.1', '--json']);
+        const attack = (weights) => h.cli(['attack', '--weights', weights, '--index', String(index), '--attack', 'pgd', '--eps', '0.1', '--json']);
         const standard = attack('www/models/cnn-standard.safetensors');
         const robust = attack('www/models/cnn-robust.safetensors');
         t.diagnostic(`CLI: label ${standard.label}; cnn-standard → ${standard.adversarial_prediction}, cnn-robust → ${robust.adversarial_prediction}`);
-        await s.page.selectOption(h.byTestId('model-select'), 'cnn-standard');
-        await s.page.selectOption(h.byTestId('attack-select'), 'pgd');
-        await s.page.fill(h.byTestId('eps-input'), '0.1');
+        await h.chooseAttack(s.page, { model: 'cnn-standard', attack: 'pgd', eps: 0.1 });
         await s.page.fill(h.byTestId('sample-input'), String(index));
         await s.page.press(h.byTestId('sample-input'), 'Enter');
         await s.page.waitForSelector(h.byTestId('sample-label'), { timeout: PREDICTION_MS });
@@ -255,29 +240,19 @@ for (const v of h.variants()) {
     test('no main-thread task over 50 ms while PGD-40 runs in the worker (longtask)', { timeout: READY_MS + 8 * PREDICTION_MS }, async (t) => {
       await s.check(async () => {
         await s.ready();
-        await s.page.selectOption(h.byTestId('model-select'), 'cnn-standard');
-        await s.page.selectOption(h.byTestId('attack-select'), 'pgd');
-        await s.page.fill(h.byTestId('eps-input'), '0.3');
-        const pick = async (index) => {
-          await s.page.fill(h.byTestId('sample-input'), String(index));
-          await s.page.press(h.byTestId('sample-input'), 'Enter');
-          await s.page.waitForFunction((i) => document.querySelector('[data-testid="sample-input"]').value === String(i) && document.querySelector('[data-testid="sample-label"]'), index, { timeout: PREDICTION_MS });
-          await s.page.waitForFunction(() => !document.querySelector('[data-testid="adv-prediction"]'), null, { timeout: PREDICTION_MS });
-        };
+        await h.chooseAttack(s.page, { model: 'cnn-standard', attack: 'pgd', eps: 0.3 });
+        const pick = (index) => h.showTestImage(s.page, index, PREDICTION_MS);
         // Warm up: the first attack starts the engine worker (its wasm compiles off the main thread).
         await pick(1);
         await s.page.locator(h.byTestId('attack-run')).click({ timeout: PREDICTION_MS });
         await h.waitForTestId(s.page, 'adv-prediction', 4 * PREDICTION_MS);
         await pick(2);
-        await s.page.evaluate(() => {
-          window.__longTasks = [];
-          new PerformanceObserver((list) => list.getEntries().forEach((e) => window.__longTasks.push(Math.round(e.duration)))).observe({ type: 'longtask' });
-        });
+        const longTasks = await h.watchLongTasks(s.page);
         const started = Date.now();
         await s.page.locator(h.byTestId('attack-run')).click({ timeout: PREDICTION_MS });
         await h.waitForTestId(s.page, 'adv-prediction', 4 * PREDICTION_MS);
         await h.sleep(200); // the result's rendering
-        const long = await s.page.evaluate(() => window.__longTasks);
+        const long = await longTasks();
         t.diagnostic(`PGD-40 took ${Date.now() - started} ms; main-thread tasks over 50 ms: ${JSON.stringify(long)}`);
         assert.deepEqual(long, [], 'long main-thread tasks while the attack ran');
       });
@@ -293,9 +268,7 @@ for (const v of h.variants()) {
         await s.page.waitForFunction((b) => document.querySelector('[data-testid="backend"]')?.textContent === b, expected, { timeout: PREDICTION_MS });
         await s.page.selectOption(h.byTestId('attack-select'), 'fgsm');
         await s.page.fill(h.byTestId('eps-input'), '0.3');
-        await s.page.fill(h.byTestId('sample-input'), '4');
-        await s.page.press(h.byTestId('sample-input'), 'Enter');
-        await s.page.waitForFunction(() => document.querySelector('[data-testid="sample-input"]').value === '4' && !document.querySelector('[data-testid="adv-prediction"]'), null, { timeout: PREDICTION_MS });
+        await h.showTestImage(s.page, 4, PREDICTION_MS);
         await s.page.locator(h.byTestId('attack-run')).click({ timeout: PREDICTION_MS });
         await h.waitForTestId(s.page, 'adv-prediction', 4 * PREDICTION_MS);
         assert.equal(await h.textOfTestId(s.page, 'backend'), expected, 'the attack ran on another backend than the one shown');
@@ -309,9 +282,7 @@ for (const v of h.variants()) {
     test('a share link reproduces model, attack, ε and test image', { timeout: READY_MS + 4 * PREDICTION_MS }, async (t) => {
       await s.check(async () => {
         await s.ready();
-        await s.page.selectOption(h.byTestId('model-select'), 'cnn-standard');
-        await s.page.selectOption(h.byTestId('attack-select'), 'pgd');
-        await s.page.fill(h.byTestId('eps-input'), '0.1');
+        await h.chooseAttack(s.page, { model: 'cnn-standard', attack: 'pgd', eps: 0.1 });
         await s.page.fill(h.byTestId('sample-input'), '3');
         await s.page.press(h.byTestId('sample-input'), 'Enter');
         await s.page.waitForSelector(`${h.byTestId('sample-label')}`, { timeout: PREDICTION_MS });

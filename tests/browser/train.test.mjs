@@ -2,24 +2,16 @@
 // with WebGPU (SwiftShader) and without it (CPU fallback). Run: node --test tests/browser/
 // Hooks: train-* (DESIGN §3), zoo-item (data-id, data-epochs), model-upload, eval-*.
 
-import { describe, test, before, after } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as h from './harness.mjs';
 import fs from 'node:fs';
 import path from 'node:path';
 
-const cli = h.cli;
 
 const READY_MS = h.READY_TIMEOUT_MS;
 // SwiftShader trains the MLP at ~80 images/s: 5,000 images plus the checks take ~2 minutes.
 const TRAIN_MS = 600_000;
-
-/** Sets a text input and fires `change`, as a user's edit does. */
-async function fill(page, id, value) {
-  const input = page.locator(h.byTestId(id));
-  await input.fill(value);
-  await input.dispatchEvent('change');
-}
 
 /** data-value of the first element with this testid, or null. */
 const valueOf = (page, id) =>
@@ -49,16 +41,7 @@ async function noTrainError(page) {
 
 for (const v of h.variants()) {
   describe(`advlab training and evaluation ${v.name}`, () => {
-    /** @type {Awaited<ReturnType<typeof h.openPage>>} */
-    let s;
-
-    before(async () => {
-      s = await h.openPage({ webgpu: v.webgpu });
-    }, { timeout: 120_000 });
-
-    after(async () => {
-      await s?.close();
-    });
+    const s = h.useSession(v);
 
     test('one epoch of the MLP on 5,000 images reaches > 85% test accuracy; the model joins the zoo and survives a reload', { timeout: READY_MS + 2 * TRAIN_MS }, async (t) => {
       await s.check(async () => {
@@ -66,17 +49,14 @@ for (const v of h.variants()) {
         assert.equal(await h.textOfTestId(s.page, 'backend'), v.backend);
         await s.page.selectOption(h.byTestId('train-model-select'), 'mlp');
         await s.page.selectOption(h.byTestId('train-defense-select'), 'none');
-        await fill(s.page, 'train-epochs', '1');
-        await fill(s.page, 'train-limit', '5000');
-        await s.page.evaluate(() => {
-          window.__longTasks = [];
-          new PerformanceObserver((list) => list.getEntries().forEach((e) => window.__longTasks.push(Math.round(e.duration)))).observe({ type: 'longtask' });
-        });
+        await h.fill(s.page, 'train-epochs', '1');
+        await h.fill(s.page, 'train-limit', '5000');
+        const longTasks = await h.watchLongTasks(s.page);
         const started = Date.now();
         await s.page.click(h.byTestId('train-start'));
         const status = await until(() => valueOf(s.page, 'train-status'), (x) => ['finished', 'failed', 'stopped'].includes(x), TRAIN_MS, 'train-status');
         // The page stays responsive: the worker trains, the main thread only draws the curves.
-        const long = await s.page.evaluate(() => window.__longTasks);
+        const long = await longTasks();
         t.diagnostic(`main-thread tasks over 50 ms while training: ${JSON.stringify(long)}`);
         assert.deepEqual(long, [], 'long main-thread tasks while training');
         await noTrainError(s.page);
@@ -99,7 +79,7 @@ for (const v of h.variants()) {
         // The trained model is usable in the attack lab at once.
         await s.page.selectOption(h.byTestId('model-select'), 'mlp-none');
         await h.waitForTestId(s.page, 'ready', READY_MS);
-        await fill(s.page, 'sample-input', '0');
+        await h.fill(s.page, 'sample-input', '0');
         await until(() => h.textOfTestId(s.page, 'prediction'), (p) => p === '7', 60_000, 'prediction of test image 0 (a 7)');
       });
     });
@@ -109,8 +89,8 @@ for (const v of h.variants()) {
         await s.ready();
         await s.page.selectOption(h.byTestId('train-model-select'), 'mlp');
         await s.page.selectOption(h.byTestId('train-defense-select'), 'none');
-        await fill(s.page, 'train-epochs', '6');
-        await fill(s.page, 'train-limit', v.webgpu ? '500' : '2000');
+        await h.fill(s.page, 'train-epochs', '6');
+        await h.fill(s.page, 'train-limit', v.webgpu ? '500' : '2000');
         await s.page.click(h.byTestId('train-start'));
         await until(() => valueOf(s.page, 'train-epochs-done').then(Number), (e) => e >= 1, TRAIN_MS, 'epochs done');
         await h.sleep(500); // the page writes the run to IndexedDB after each epoch
@@ -179,12 +159,12 @@ for (const v of h.variants()) {
 
         // Rename: the lab keeps using the model under its new name.
         await item('cnn-standard-2').locator(h.byTestId('zoo-rename')).click();
-        await fill(s.page, 'zoo-name', 'My CNN');
+        await h.fill(s.page, 'zoo-name', 'My CNN');
         await until(() => zooModels(s.page), (m) => m.some((x) => x.id === 'my-cnn') && !m.some((x) => x.id === 'cnn-standard-2'), 10_000, 'the renamed model');
         assert.equal(await s.page.inputValue(h.byTestId('model-select')), 'my-cnn');
         // A pretrained model's name is refused.
         await item('my-cnn').locator(h.byTestId('zoo-rename')).click();
-        await fill(s.page, 'zoo-name', 'mlp-standard');
+        await h.fill(s.page, 'zoo-name', 'mlp-standard');
         await until(() => s.page.textContent('#app'), (t) => /exists already/.test(t), 10_000, 'the refusal');
 
         // Download: the file is the uploaded one, byte for byte.
@@ -214,8 +194,8 @@ for (const v of h.variants()) {
         for (const id of await s.page.$$eval('[data-testid^="eval-model-"]', (xs) => xs.map((x) => x.dataset.testid))) {
           if (!['eval-model-mlp-standard', 'eval-model-mlp-robust'].includes(id)) await s.page.uncheck(h.byTestId(id));
         }
-        await fill(s.page, 'eval-eps', '0.1, 0.3');
-        await fill(s.page, 'eval-limit', String(limit));
+        await h.fill(s.page, 'eval-eps', '0.1, 0.3');
+        await h.fill(s.page, 'eval-limit', String(limit));
         const started = Date.now();
         await s.page.click(h.byTestId('eval-run'));
         await h.waitForTestId(s.page, 'eval-results', 600_000);
@@ -224,7 +204,7 @@ for (const v of h.variants()) {
           rs.map((r) => ({ model: r.dataset.model, attack: r.dataset.attack, eps: Number(r.dataset.eps), value: Number(r.dataset.value) })),
         );
         for (const id of ['mlp-standard', 'mlp-robust']) {
-          const expected = cli(['eval', '--weights', path.join('www', 'models', `${id}.safetensors`), '--attack', 'fgsm,pgd', '--eps', '0.1,0.3', '--limit', String(limit), '--json']);
+          const expected = h.cli(['eval', '--weights', path.join('www', 'models', `${id}.safetensors`), '--attack', 'fgsm,pgd', '--eps', '0.1,0.3', '--limit', String(limit), '--json']);
           const clean = rows.find((r) => r.model === id && r.attack === 'none');
           assert.ok(clean, `no clean row for ${id}: ${JSON.stringify(rows)}`);
           assert.ok(Math.abs(clean.value - expected.clean_accuracy) < 1e-6, `${id} clean: page ${clean.value}, CLI ${expected.clean_accuracy}`);
