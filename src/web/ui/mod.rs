@@ -19,7 +19,7 @@ use super::backend::BackendKind;
 use super::protocol::{DataUrls, Request, Response};
 use crate::attack::AttackMethod;
 use crate::share::{SharedInput, ShareState};
-use worker_client::WorkerHandle;
+use worker_client::LazyWorker;
 use attack::AttackPanel;
 use draw::DrawCanvas;
 use probabilities::Probabilities;
@@ -77,7 +77,6 @@ pub fn App() -> impl IntoView {
     let error = RwSignal::new(None::<String>);
     let model_id = RwSignal::new(super::PRETRAINED[0].to_string());
     let loaded = RwSignal::new(false);
-    let started = RwSignal::new(false);
     let input = RwSignal::new(None::<Vec<f32>>);
     let probs = RwSignal::new(None::<Vec<f32>>);
     let last_request = StoredValue::new(0u64);
@@ -87,7 +86,8 @@ pub fn App() -> impl IntoView {
     let method = RwSignal::new(AttackMethod::Fgsm);
     let epsilon = RwSignal::new(0.3f32);
     let steps = RwSignal::new(40usize);
-    let sample_request = RwSignal::new(None::<(u64, usize)>);
+    // The test image asked for (the predictor worker holds the test set).
+    let sample_request = RwSignal::new(None::<usize>);
     let share_url = RwSignal::new(None::<String>);
     // A test image (index into the MNIST test set, label) instead of a drawing.
     let sample = RwSignal::new(None::<(usize, usize)>);
@@ -110,14 +110,13 @@ pub fn App() -> impl IntoView {
         }
     };
 
-    // The prediction worker: live predictions and searches never run on the main thread.
-    let predictor = StoredValue::new_local(None::<WorkerHandle>);
+    // The prediction worker: live predictions and searches never run on the main thread. It
+    // queues requests until its wasm listens.
+    let predictor = StoredValue::new_local(None::<LazyWorker>);
     let send = move |request: Request| {
-        predictor.with_value(|w| {
-            if let Some(w) = w {
-                w.send(&request);
-            }
-        });
+        if let Some(Err(e)) = predictor.get_value().map(|w| w.send(request)) {
+            error.set(Some(e));
+        }
     };
     let next_id = move || {
         last_request.update_value(|i| *i += 1);
@@ -133,7 +132,6 @@ pub fn App() -> impl IntoView {
         Some(_) => {}
     };
     let on_response = move |response: Response| match response {
-        Response::Started => started.set(true),
         Response::Loaded { .. } => {
             loaded.set(true);
             classify();
@@ -150,7 +148,7 @@ pub fn App() -> impl IntoView {
             input.set(Some(image));
             classify();
         }
-        Response::Mistake { index: Some(i), .. } => sample_request.set(Some((next_id(), i))),
+        Response::Mistake { index: Some(i), .. } => sample_request.set(Some(i)),
         Response::Mistake { index: None, .. } => error.set(Some("this model classifies every test image correctly".into())),
         Response::Inspected { id, metadata } => {
             if let Some((_, model, _, bytes)) = take_upload(id) {
@@ -177,10 +175,7 @@ pub fn App() -> impl IntoView {
         Response::Failed { message, .. } => error.set(Some(message)),
         _ => {}
     };
-    match WorkerHandle::start(worker_client::PREDICTOR, on_response) {
-        Ok(handle) => predictor.set_value(Some(handle)),
-        Err(e) => error.set(Some(e)),
-    }
+    predictor.set_value(Some(LazyWorker::new(worker_client::PREDICTOR, on_response)));
     // The URL of a model's weights: a file of the site, or a `blob:` URL of the zoo's copy.
     let url_of = move |id: &str| -> Option<String> {
         if super::PRETRAINED.contains(&id) {
@@ -194,7 +189,7 @@ pub fn App() -> impl IntoView {
     // Live predictions run on the CPU (one 28×28 image: a GPU round trip would cost more).
     Effect::new(move |_| {
         let url = model_url.get();
-        if started.get() && link_applied.get() {
+        if link_applied.get() {
             loaded.set(false);
             send(Request::Load { backend: "cpu".into(), url });
         }
@@ -242,12 +237,12 @@ pub fn App() -> impl IntoView {
     });
     let test_set_urls = move || data.with_untracked(|d| (d.test_images.clone(), d.test_labels.clone()));
     Effect::new(move |_| {
-        if let (true, Some((_, index))) = (started.get(), sample_request.get()) {
+        if let Some(index) = sample_request.get() {
             let (images_url, labels_url) = test_set_urls();
             send(Request::Sample { id: next_id(), index, images_url, labels_url });
         }
     });
-    let on_show_sample = Callback::new(move |index: usize| sample_request.set(Some((next_id(), index))));
+    let on_show_sample = Callback::new(move |index: usize| sample_request.set(Some(index)));
     let on_find_mistake = Callback::new(move |start: usize| {
         let (images_url, labels_url) = test_set_urls();
         send(Request::NextMistake { id: next_id(), start, images_url, labels_url });
@@ -272,7 +267,7 @@ pub fn App() -> impl IntoView {
         steps.set(linked.steps);
         match linked.input {
             SharedInput::Empty => {}
-            SharedInput::Sample(i) => sample_request.set(Some((0, i))),
+            SharedInput::Sample(i) => sample_request.set(Some(i)),
             SharedInput::Drawing(pixels) => {
                 shown.set(Some(pixels.clone()));
                 input.set(Some(pixels));
@@ -358,7 +353,7 @@ pub fn App() -> impl IntoView {
         model_id.set(model);
         method.set(attack);
         epsilon.set(eps);
-        sample_request.set(Some((next_id(), index)));
+        sample_request.set(Some(index));
         scroll_to("lab");
     });
 
