@@ -1,11 +1,14 @@
 //! Evaluation: clean accuracy and loss, and per attack and ε the robust accuracy, robust loss,
-//! success rate and mean L∞/L2 of the perturbations.
+//! success rate and mean L∞/L2 of the perturbations; for AutoAttack also how many images each of
+//! its stages broke.
+
+use std::collections::BTreeMap;
 
 use burn::module::Module;
 use burn::tensor::{Device, Tensor};
 
 use crate::attack::projection::{l2_norms, linf_norms};
-use crate::attack::{self, AttackConfig};
+use crate::attack::{self, AttackConfig, AttackMethod};
 use crate::data::Dataset;
 use crate::model::{Classifier, cross_entropy};
 use crate::readback::{self, ReadError};
@@ -47,6 +50,10 @@ pub struct AttackReport {
     pub mean_linf: f32,
     /// Mean L2 norm of the perturbations.
     pub mean_l2: f32,
+    /// AutoAttack only: how many correctly classified images each stage flipped, by stage name
+    /// (`apgd`, `apgd-t`, `square`); they add up to the flipped images.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub broken_by: Option<BTreeMap<String, usize>>,
 }
 
 /// Per-image outcome of one attack on one batch, read back from the device.
@@ -64,9 +71,13 @@ pub struct ImageOutcome {
     pub linf: f32,
     /// L2 norm of the perturbation.
     pub l2: f32,
+    /// AutoAttack only: the stage that misclassified the image first (`None` for other attacks,
+    /// and when no stage did or the clean image was already wrong).
+    pub broken_by: Option<AttackMethod>,
 }
 
-/// Attacks one batch and reads back one outcome per image (one read per batch).
+/// Attacks one batch and reads back one outcome per image (one read per batch; AutoAttack adds
+/// one per stage, see [`attack::autoattack::autoattack_by_stage`]).
 pub async fn attack_batch(
     model: &Classifier,
     config: &AttackConfig,
@@ -75,7 +86,12 @@ pub async fn attack_batch(
 ) -> Result<Vec<ImageOutcome>, ReadError> {
     let [n, ..] = images.dims();
     let valid = model.valid();
-    let adversarial = attack::run(config, &valid, images.clone(), labels.clone());
+    let (adversarial, broken_by) = if config.method == AttackMethod::AutoAttack {
+        let staged = attack::autoattack::autoattack_by_stage(&valid, images.clone(), labels.clone(), config).await?;
+        (staged.adversarial, staged.broken_by)
+    } else {
+        (attack::run(config, &valid, images.clone(), labels.clone()), vec![None; n])
+    };
     let clean_prediction = valid.forward(images.clone()).argmax(1).float().reshape([n, 1]);
     let adv_logits = valid.forward(adversarial.clone());
     let adv_prediction = adv_logits.clone().argmax(1).float().reshape([n, 1]);
@@ -88,13 +104,15 @@ pub async fn attack_batch(
     let values = readback::floats(table).await?;
     Ok(values
         .chunks_exact(6)
-        .map(|row| ImageOutcome {
+        .zip(broken_by)
+        .map(|(row, broken_by)| ImageOutcome {
             label: row[0] as usize,
             clean_prediction: row[1] as usize,
             adversarial_prediction: row[2] as usize,
             adversarial_loss: row[3],
             linf: row[4],
             l2: row[5],
+            broken_by,
         })
         .collect())
 }
@@ -118,6 +136,12 @@ pub fn summarize(config: &AttackConfig, outcomes: &[ImageOutcome]) -> AttackRepo
     };
     // Summed in f64: 10,000 additions in f32 drift by ~1e-4.
     let mean = |f: fn(&ImageOutcome) -> f32| (outcomes.iter().map(|o| f64::from(f(o))).sum::<f64>() / f64::from(n)) as f32;
+    let broken_by = (config.method == AttackMethod::AutoAttack).then(|| {
+        attack::autoattack::STAGES
+            .iter()
+            .map(|&stage| (stage.name().to_string(), outcomes.iter().filter(|o| flipped(o) && o.broken_by == Some(stage)).count()))
+            .collect()
+    });
     AttackReport {
         attack: config.method.name().to_string(),
         eps: config.epsilon,
@@ -127,6 +151,7 @@ pub fn summarize(config: &AttackConfig, outcomes: &[ImageOutcome]) -> AttackRepo
         success_rate: if attempted == 0 { 0.0 } else { succeeded as f32 / attempted as f32 },
         mean_linf: mean(|o| o.linf),
         mean_l2: mean(|o| o.l2),
+        broken_by,
     }
 }
 
@@ -193,7 +218,7 @@ mod tests {
     use crate::attack::AttackMethod;
 
     fn outcome(label: usize, clean: usize, adversarial: usize) -> ImageOutcome {
-        ImageOutcome { label, clean_prediction: clean, adversarial_prediction: adversarial, adversarial_loss: 1.0, linf: 0.3, l2: 5.0 }
+        ImageOutcome { label, clean_prediction: clean, adversarial_prediction: adversarial, adversarial_loss: 1.0, linf: 0.3, l2: 5.0, broken_by: None }
     }
 
     #[test]
@@ -205,6 +230,27 @@ mod tests {
         assert!((report.success_rate - 2.0 / 3.0).abs() < 1e-6);
         let targeted = summarize(&config.with_target(Some(3)), &[outcome(1, 1, 3), outcome(2, 2, 2), outcome(3, 3, 3)]);
         assert_eq!(targeted.success_rate, 0.5, "images of the target class are not attempts");
+    }
+
+    #[test]
+    fn autoattack_counts_the_images_each_stage_flipped_and_other_reports_keep_their_fields() {
+        let by = |o: ImageOutcome, stage: AttackMethod| ImageOutcome { broken_by: Some(stage), ..o };
+        let outcomes = [
+            by(outcome(1, 1, 2), AttackMethod::Apgd),
+            by(outcome(2, 2, 3), AttackMethod::Apgd),
+            by(outcome(3, 3, 4), AttackMethod::Square),
+            outcome(4, 4, 4),
+            outcome(5, 6, 6),
+        ];
+        let report = summarize(&AttackConfig::new(AttackMethod::AutoAttack), &outcomes);
+        let counts: Vec<(String, usize)> = report.broken_by.clone().unwrap().into_iter().collect();
+        assert_eq!(counts, vec![("apgd".into(), 2), ("apgd-t".into(), 0), ("square".into(), 1)]);
+        let json = serde_json::to_value(&report).unwrap();
+        assert_eq!(json["broken_by"]["square"], 1);
+        let pgd = serde_json::to_value(summarize(&AttackConfig::new(AttackMethod::Pgd), &outcomes)).unwrap();
+        let mut keys: Vec<&String> = pgd.as_object().unwrap().keys().collect();
+        keys.sort();
+        assert_eq!(keys, ["attack", "eps", "mean_l2", "mean_linf", "robust_accuracy", "robust_loss", "success_rate"], "the eval JSON contract");
     }
 
     #[test]

@@ -7,14 +7,20 @@
 //! runs unchanged on WebGPU, where only asynchronous reads are allowed. Images are `[N, 1, 28, 28]`
 //! tensors with pixels in `[0, 1]`; every ε is in those pixel units.
 
+#[macro_use]
+mod choice;
 pub mod attack;
 pub mod data;
 pub mod eval;
 #[cfg(test)]
 mod fixtures;
+#[cfg(any(test, feature = "fuzz"))]
+pub mod fuzz;
 pub mod model;
+pub mod page;
 pub mod readback;
 pub mod render;
+pub mod session;
 pub mod share;
 pub mod train;
 #[cfg(target_arch = "wasm32")]

@@ -96,8 +96,9 @@ impl ShareState {
                 other => problems.push(format!("unknown parameter `{other}`")),
             }
         }
-        if state.attack.norm() == crate::attack::Norm::Linf && state.epsilon > 1.0 {
-            problems.push(format!("eps {} is larger than 1 for the L∞ attack {}", state.epsilon, state.attack));
+        // Only L2 budgets go past 1: an L∞ budget is in pixel units, an L0 one a fraction of pixels.
+        if state.attack.norm() != crate::attack::Norm::L2 && state.epsilon > 1.0 {
+            problems.push(format!("eps {} is larger than 1, the largest budget {} takes", state.epsilon, state.attack));
             state.epsilon = 0.3;
         }
         (state, problems)
@@ -158,5 +159,9 @@ mod tests {
         let (state, problems) = ShareState::parse("attack=pgd&eps=2", &MODELS);
         assert_eq!((state.attack, state.epsilon), (AttackMethod::Pgd, 0.3));
         assert_eq!(problems.len(), 1);
+        // JSMA's budget is a fraction of the pixels: 5 would fail the attack's own check later.
+        let (state, problems) = ShareState::parse("attack=jsma&eps=5", &MODELS);
+        assert_eq!((state.attack, state.epsilon), (AttackMethod::Jsma, 0.3));
+        assert!(problems[0].contains("larger than 1"), "{problems:?}");
     }
 }

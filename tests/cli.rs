@@ -64,6 +64,21 @@ fn eval_json_reports_clean_and_robust_figures_per_attack_and_eps() {
 }
 
 #[test]
+fn autoattack_says_which_stage_broke_the_images() {
+    let w = weights().to_str().unwrap();
+    let v = json(&advlab(&["eval", "--weights", w, "--attack", "autoattack", "--eps", "0.1", "--steps", "5", "--target-classes", "2", "--limit", "100", "--json"]));
+    let (clean, r) = (v["clean_accuracy"].as_f64().unwrap(), &v["results"][0]);
+    let broken: Vec<u64> = ["apgd", "apgd-t", "square"].iter().map(|s| r["broken_by"][s].as_u64().unwrap()).collect();
+    let flipped = ((clean - r["robust_accuracy"].as_f64().unwrap()) * 100.0).round() as u64;
+    assert_eq!(broken.iter().sum::<u64>(), flipped, "{r}");
+    assert!(broken[0] > 0, "{r}");
+    let one = json(&advlab(&["attack", "--weights", w, "--index", "0", "--attack", "autoattack", "--eps", "0.2", "--steps", "5", "--json"]));
+    assert_eq!(one["broken_by"], "apgd", "{one}");
+    let pgd = json(&advlab(&["attack", "--weights", w, "--index", "0", "--attack", "pgd", "--json"]));
+    assert!(pgd.get("broken_by").is_none(), "only autoattack reports a stage");
+}
+
+#[test]
 fn attack_writes_three_pngs_and_reports_the_flip() {
     let dir = scratch("attack");
     let out = advlab(&["attack", "--weights", weights().to_str().unwrap(), "--index", "0", "--attack", "pgd", "--eps", "0.3", "--out", dir.to_str().unwrap(), "--json"]);
@@ -118,4 +133,77 @@ fn bad_input_gets_a_clear_message_and_no_panic() {
     let missing_data = advlab(&["--data", "/nonexistent-mnist", "eval", "--weights", w]);
     assert!(stderr(&missing_data).contains("scripts/setup.sh"));
     assert!(!stderr(&advlab(&["eval", "--weights", c])).contains("panicked"));
+}
+
+/// A copy of the shared MLP named `file` with tensor `name`'s values changed by `edit` (same
+/// metadata, same layout).
+fn edited_weights(file: &str, name: &str, edit: impl Fn(&mut [f32])) -> PathBuf {
+    use safetensors::{Dtype, SafeTensors, tensor::TensorView};
+    let bytes = std::fs::read(weights()).unwrap();
+    let (_, header) = SafeTensors::read_metadata(&bytes).unwrap();
+    let parsed = SafeTensors::deserialize(&bytes).unwrap();
+    let tensors: Vec<(String, Vec<usize>, Vec<u8>)> = parsed
+        .tensors()
+        .into_iter()
+        .map(|(tensor, view)| {
+            let mut values: Vec<f32> = view.data().chunks_exact(4).map(|b| f32::from_le_bytes(b.try_into().unwrap())).collect();
+            if tensor == name {
+                edit(&mut values);
+            }
+            (tensor, view.shape().to_vec(), values.iter().flat_map(|v| v.to_le_bytes()).collect())
+        })
+        .collect();
+    let views = tensors.iter().map(|(n, shape, data)| (n.clone(), TensorView::new(Dtype::F32, shape.clone(), data).unwrap()));
+    let path = scratch("edited").join(file);
+    std::fs::write(&path, safetensors::serialize(views, header.metadata().clone()).unwrap()).unwrap();
+    path
+}
+
+#[test]
+fn models_whose_outputs_cannot_be_finite_get_a_clear_message_not_nan_percent() {
+    let nan = edited_weights("nan.safetensors", "fc2.bias", |v| v[3] = f32::NAN);
+    let out = advlab(&["eval", "--weights", nan.to_str().unwrap(), "--limit", "100"]);
+    let err = stderr(&out);
+    assert!(err.contains("`fc2.bias`") && err.contains("holds NaN at index 3"), "{err}");
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("NaN"));
+    // Finite weights so large that the logits overflow float32.
+    let huge = edited_weights("huge.safetensors", "fc1.weight", |v| v.fill(1e30));
+    let h = huge.to_str().unwrap();
+    for args in [&["eval", "--weights", h, "--limit", "100"][..], &["attack", "--weights", h, "--index", "0"]] {
+        let err = stderr(&advlab(args));
+        assert!(err.contains("`fc1.weight`") && err.contains("would not be finite"), "{err}");
+    }
+}
+
+#[test]
+fn bench_counts_out_of_range_are_refused_with_the_valid_range() {
+    for (args, expected) in [
+        (["--batches", "468"], "--batches 468 is out of range: the 60000 training images hold 1–467 timed batches"),
+        (["--batches", "0"], "--batches 0 is out of range"),
+        (["--images", "10001"], "--images 10001 is out of range: the test set has 10000 images (1–10000)"),
+        (["--images", "0"], "--images 0 is out of range"),
+    ] {
+        let err = stderr(&advlab(&[&["bench"][..], &args].concat()));
+        assert!(err.contains(expected) && !err.contains("panicked"), "{args:?}: {err}");
+    }
+}
+
+#[test]
+fn resume_refuses_a_missing_file_instead_of_starting_afresh() {
+    let out = scratch("resume-missing").join("absent.safetensors");
+    let err = stderr(&advlab(&["train", "--resume", "--limit", "200", "--out", out.to_str().unwrap()]));
+    assert!(err.contains("cannot resume") && err.contains("absent.safetensors") && err.contains("does not exist"), "{err}");
+    assert!(!out.exists(), "nothing was trained");
+}
+
+#[test]
+fn an_empty_idx_file_is_refused_with_its_name() {
+    let dir = scratch("empty-idx");
+    let header = |magic: u32, dims: &[u32]| -> Vec<u8> { [magic].iter().chain(dims).flat_map(|v| v.to_be_bytes()).collect() };
+    std::fs::write(dir.join("train-images-idx3-ubyte"), header(0x803, &[0, 28, 28])).unwrap();
+    std::fs::write(dir.join("train-labels-idx1-ubyte"), header(0x801, &[0])).unwrap();
+    std::fs::write(dir.join("t10k-images-idx3-ubyte"), header(0x803, &[0, 28, 28])).unwrap();
+    std::fs::write(dir.join("t10k-labels-idx1-ubyte"), header(0x801, &[0])).unwrap();
+    let err = stderr(&advlab(&["--data", dir.to_str().unwrap(), "eval", "--weights", weights().to_str().unwrap()]));
+    assert!(err.contains("train-images-idx3-ubyte is corrupt: it holds no images (count 0)"), "{err}");
 }

@@ -1,4 +1,5 @@
-//! Auto-PGD with the cross-entropy loss (Croce & Hein 2020), L∞.
+//! Auto-PGD (Croce & Hein 2020), L∞: APGD-CE on the cross-entropy and APGD-T, targeted runs on
+//! the DLR loss towards the most likely other classes.
 //!
 //! The step size starts at 2ε and is halved, per image, at checkpoints where too few of the
 //! steps since the last checkpoint increased the loss (fewer than ρ = 0.75 of them) or where
@@ -11,8 +12,9 @@ use burn::tensor::{Bool, Tensor};
 use super::goal::Probe;
 use super::pgd::{keep_best, random_start};
 use super::projection::{Norm, project, select};
-use super::{AttackConfig, Goal};
-use crate::model::Classifier;
+use super::{AttackConfig, Goal, Loss};
+use crate::data::CLASSES;
+use crate::model::{Classifier, one_hot};
 
 /// Fraction of loss-increasing steps below which the step size is halved.
 const RHO: f32 = 0.75;
@@ -105,8 +107,9 @@ fn run_once(model: &Classifier, images: Tensor<4>, goal: &Goal, config: &AttackC
     select(found, output, best.0)
 }
 
-/// APGD-CE with `config.restarts` random restarts (`config.steps` iterations each); per image
-/// the most successful run is kept. `config.step_size` is not used: APGD adapts its own.
+/// APGD on `goal` (APGD-CE for [`Goal::new`]'s cross-entropy) with `config.restarts` random
+/// restarts (`config.steps` iterations each); per image the most successful run is kept.
+/// `config.step_size` is not used: APGD adapts its own.
 pub fn apgd(model: &Classifier, images: Tensor<4>, goal: &Goal, config: &AttackConfig) -> Tensor<4> {
     let mut best: Option<Tensor<4>> = None;
     for restart in 0..config.restarts {
@@ -117,6 +120,29 @@ pub fn apgd(model: &Classifier, images: Tensor<4>, goal: &Goal, config: &AttackC
         });
     }
     best.expect("at least one restart")
+}
+
+/// APGD-T: for k = 1..=`config.target_classes`, APGD on the targeted DLR loss towards each
+/// image's k-th most likely class other than its label (ranked on the clean image), all from the
+/// same random starts; per image the most successful run is kept (a misclassified result beats
+/// a correct one, then the higher cross-entropy of the label). `goal`'s target, if any, is not
+/// used: the attack picks its own.
+pub fn apgd_targeted(model: &Classifier, images: Tensor<4>, goal: &Goal, config: &AttackConfig) -> Tensor<4> {
+    let [n] = goal.labels.dims();
+    let others = model.forward(images.clone()) - one_hot(goal.labels.clone(), CLASSES) * 1e9;
+    let (_, ranked) = others.topk_with_indices(config.target_classes, 1);
+    let untargeted = Goal::new(goal.labels.clone(), None);
+    let mut best: Option<Tensor<4>> = None;
+    for k in 0..config.target_classes {
+        let targets = ranked.clone().narrow(1, k, 1).reshape([n]);
+        let targeted = Goal::per_image(goal.labels.clone(), targets, Loss::Dlr);
+        let x = apgd(model, images.clone(), &targeted, config);
+        best = Some(match best {
+            None => x,
+            Some(b) => keep_best(model, &untargeted, b, x),
+        });
+    }
+    best.expect("at least one target class")
 }
 
 #[cfg(test)]

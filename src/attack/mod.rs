@@ -1,111 +1,100 @@
 //! Adversarial attacks, batched and seeded. Every attack returns images inside the `[0,1]` box
-//! and inside its ε-ball (L∞ for `fgsm`, `pgd`, `mim`, `apgd`; L2 for `pgd-l2`, `deepfool`, `cw`),
-//! with ε in `[0,1]` pixel units (an L2 budget is per image). DeepFool and C&W look for the
-//! smallest perturbation; a result larger than ε is scaled back onto the ε-ball.
+//! and inside its ε-ball (L∞ for `fgsm`, `pgd`, `mim`, `apgd`, `apgd-t`, `square`, `autoattack`;
+//! L2 for `pgd-l2`, `deepfool`, `cw`; L0 for `jsma`), with ε in `[0,1]` pixel units (an L2 budget
+//! is per image; an L0 budget is the fraction of the 784 pixels that may change). DeepFool and
+//! C&W look for the smallest perturbation; a result larger than ε is scaled back onto the ε-ball.
 //!
-//! The attacks never read tensors back to the host, so they run unchanged on WebGPU.
+//! The attacks never read tensors back to the host, so they run unchanged on WebGPU. (AutoAttack
+//! has a second entry point, [`autoattack::autoattack_by_stage`], that reads one mask back per
+//! stage to attack only the images still robust.)
 
 pub mod apgd;
+pub mod autoattack;
 pub mod cw;
 pub mod deepfool;
 pub mod fgsm;
 pub mod goal;
+pub mod jsma;
 pub mod mim;
 pub mod noise;
 pub mod pgd;
 pub mod projection;
-
-use std::fmt;
-use std::str::FromStr;
+pub mod square;
 
 use burn::config::Config;
 use burn::module::Module;
 use burn::tensor::{Int, Tensor};
 
 use crate::model::Classifier;
-pub use goal::Goal;
+pub use goal::{Goal, Loss};
 pub use projection::Norm;
 
-/// The attacks advlab implements.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
-pub enum AttackMethod {
-    /// Fast Gradient Sign Method (Goodfellow et al. 2015): one signed-gradient step of size ε.
-    #[serde(rename = "fgsm")]
-    Fgsm,
-    /// Projected gradient descent in L∞ (Madry et al. 2018), random start unless disabled
-    /// (then it is BIM, Kurakin et al.), with restarts.
-    #[serde(rename = "pgd")]
-    Pgd,
-    /// Projected gradient descent in L2 with normalised-gradient steps.
-    #[serde(rename = "pgd-l2")]
-    PgdL2,
-    /// Momentum Iterative Method (Dong et al. 2018), L∞.
-    #[serde(rename = "mim")]
-    Mim,
-    /// DeepFool (Moosavi-Dezfooli et al. 2016), L2, minimal perturbation with overshoot.
-    #[serde(rename = "deepfool")]
-    DeepFool,
-    /// Carlini–Wagner L2 (2017): tanh-space Adam, binary search over c, confidence κ.
-    #[serde(rename = "cw")]
-    CarliniWagner,
-    /// Auto-PGD with cross-entropy (Croce & Hein 2020): step-size schedule with checkpoints,
-    /// momentum and restarts; the strongest evaluation attack here.
-    #[serde(rename = "apgd")]
-    Apgd,
+choices! {
+    /// The attacks advlab implements.
+    pub enum AttackMethod ("attack") {
+        /// Fast Gradient Sign Method (Goodfellow et al. 2015): one signed-gradient step of size ε.
+        Fgsm = "fgsm",
+        /// Projected gradient descent in L∞ (Madry et al. 2018), random start unless disabled
+        /// (then it is BIM, Kurakin et al.), with restarts.
+        Pgd = "pgd",
+        /// Projected gradient descent in L2 with normalised-gradient steps.
+        PgdL2 = "pgd-l2",
+        /// Momentum Iterative Method (Dong et al. 2018), L∞.
+        Mim = "mim",
+        /// DeepFool (Moosavi-Dezfooli et al. 2016), L2, minimal perturbation with overshoot.
+        DeepFool = "deepfool",
+        /// Carlini–Wagner L2 (2017): tanh-space Adam, binary search over c, confidence κ.
+        CarliniWagner = "cw",
+        /// Auto-PGD with cross-entropy (Croce & Hein 2020): step-size schedule with checkpoints,
+        /// momentum and restarts; the strongest evaluation attack here.
+        Apgd = "apgd",
+        /// Targeted APGD on the DLR loss (Croce & Hein 2020), L∞: one run towards each of the most
+        /// likely other classes, per image the most successful kept. It picks its own targets, so
+        /// as a method it is untargeted.
+        ApgdT = "apgd-t",
+        /// Square attack (Andriushchenko et al. 2020), L∞: random search with square-shaped updates
+        /// on the margin loss; it only queries the logits, so masked gradients do not stop it.
+        Square = "square",
+        /// AutoAttack (Croce & Hein 2020), L∞: APGD-CE, then APGD-T, then Square, each on the images
+        /// the previous stages left correctly classified; per image the first success is kept.
+        AutoAttack = "autoattack",
+        /// Jacobian-based saliency map attack (Papernot et al. 2016), L0, targeted: raises pairs of
+        /// pixels to 1 chosen by their saliency for the target class.
+        Jsma = "jsma",
+    }
 }
 
 impl AttackMethod {
-    /// Every attack, in the order the CLI and the page list them.
-    pub const ALL: [AttackMethod; 7] = [
-        AttackMethod::Fgsm,
-        AttackMethod::Pgd,
-        AttackMethod::PgdL2,
-        AttackMethod::Mim,
-        AttackMethod::DeepFool,
-        AttackMethod::CarliniWagner,
-        AttackMethod::Apgd,
-    ];
-
-    /// The name used by the CLI, share links and the page (`fgsm`, `pgd`, `pgd-l2`, …).
-    pub fn name(self) -> &'static str {
-        match self {
-            AttackMethod::Fgsm => "fgsm",
-            AttackMethod::Pgd => "pgd",
-            AttackMethod::PgdL2 => "pgd-l2",
-            AttackMethod::Mim => "mim",
-            AttackMethod::DeepFool => "deepfool",
-            AttackMethod::CarliniWagner => "cw",
-            AttackMethod::Apgd => "apgd",
-        }
-    }
-
     /// The norm whose ε-ball bounds this attack's perturbation.
     pub fn norm(self) -> Norm {
         match self {
-            AttackMethod::Fgsm | AttackMethod::Pgd | AttackMethod::Mim | AttackMethod::Apgd => Norm::Linf,
+            AttackMethod::Fgsm
+            | AttackMethod::Pgd
+            | AttackMethod::Mim
+            | AttackMethod::Apgd
+            | AttackMethod::ApgdT
+            | AttackMethod::Square
+            | AttackMethod::AutoAttack => Norm::Linf,
             AttackMethod::PgdL2 | AttackMethod::DeepFool | AttackMethod::CarliniWagner => Norm::L2,
+            AttackMethod::Jsma => Norm::L0,
         }
     }
 
-    /// Whether the attack has a targeted variant (FGSM, PGD L∞/L2, MIM and C&W do).
+    /// Whether `restarts` applies: independent random starts of PGD L∞/L2, APGD, APGD-T, Square
+    /// and AutoAttack's stages, the best per image kept.
+    pub fn uses_restarts(self) -> bool {
+        matches!(
+            self,
+            AttackMethod::Pgd | AttackMethod::PgdL2 | AttackMethod::Apgd | AttackMethod::ApgdT | AttackMethod::Square | AttackMethod::AutoAttack
+        )
+    }
+
+    /// Whether the attack has a targeted variant (FGSM, PGD L∞/L2, MIM, C&W and JSMA do).
     pub fn supports_target(self) -> bool {
-        !matches!(self, AttackMethod::DeepFool | AttackMethod::Apgd)
-    }
-}
-
-impl fmt::Display for AttackMethod {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-impl FromStr for AttackMethod {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        AttackMethod::ALL.into_iter().find(|m| m.name() == s).ok_or_else(|| {
-            let names: Vec<_> = AttackMethod::ALL.iter().map(|m| m.name()).collect();
-            format!("unknown attack `{s}` (expected one of {})", names.join(", "))
-        })
+        !matches!(
+            self,
+            AttackMethod::DeepFool | AttackMethod::Apgd | AttackMethod::ApgdT | AttackMethod::Square | AttackMethod::AutoAttack
+        )
     }
 }
 
@@ -115,24 +104,30 @@ pub struct AttackConfig {
     /// The attack.
     pub method: AttackMethod,
     /// Perturbation budget in `[0,1]` pixel units: L∞ radius for L∞ attacks, per-image L2 radius
-    /// for L2 attacks.
+    /// for L2 attacks; for JSMA (L0) the fraction of the 784 pixels that may change, at most
+    /// `⌈ε·784⌉` of them.
     #[config(default = 0.3)]
     pub epsilon: f32,
-    /// Iterations (PGD, MIM, APGD, DeepFool; C&W: Adam steps per binary-search step).
+    /// Iterations (PGD, MIM, APGD, APGD-T per target, DeepFool; C&W: Adam steps per
+    /// binary-search step; Square: queries). AutoAttack gives each stage this many. JSMA's
+    /// iterations follow from its L0 budget instead.
     #[config(default = 40)]
     pub steps: usize,
-    /// Step size in pixel units (PGD L∞, MIM; PGD L2 uses it as an L2 step). APGD adapts its own.
+    /// Step size in pixel units (PGD L∞, MIM; PGD L2 uses it as an L2 step). APGD and APGD-T
+    /// adapt their own; Square and JSMA take no gradient steps.
     #[config(default = 0.01)]
     pub step_size: f32,
     /// Start PGD L∞/L2 at a uniform random point of the ε-ball (Madry); `false` gives BIM.
     #[config(default = true)]
     pub random_start: bool,
-    /// Independent runs of PGD/APGD; per image the most successful one is kept.
+    /// Independent runs of PGD/APGD/APGD-T (per target)/Square; per image the most successful one
+    /// is kept.
     #[config(default = 1)]
     pub restarts: usize,
-    /// Target class 0–9 for a targeted attack (FGSM, PGD, PGD L2, MIM, C&W); `None` = untargeted.
+    /// Target class 0–9 for a targeted attack (FGSM, PGD, PGD L2, MIM, C&W, JSMA); `None` =
+    /// untargeted (JSMA then aims at the most likely class other than the label).
     pub target: Option<usize>,
-    /// Seed of the random start.
+    /// Seed of the random starts (and of Square's random search).
     #[config(default = 0)]
     pub seed: u64,
     /// MIM's momentum decay μ.
@@ -153,6 +148,14 @@ pub struct AttackConfig {
     /// C&W's Adam learning rate (in tanh space).
     #[config(default = 0.1)]
     pub learning_rate: f32,
+    /// APGD-T's target classes: the runs aim at the 1st, 2nd, … most likely classes other than
+    /// the label, this many of them (1–9; AutoAttack's standard is 9).
+    #[config(default = 9)]
+    pub target_classes: usize,
+    /// Square's initial fraction p of the image a square covers, in `(0, 1]`; the schedule
+    /// halves it as the queries go (AutoAttack's value 0.8).
+    #[config(default = 0.8)]
+    pub p_init: f32,
 }
 
 /// An attack parameter outside its range; the message names the parameter and the range.
@@ -164,7 +167,7 @@ impl AttackConfig {
     /// Checks every parameter's range.
     pub fn validate(&self) -> Result<(), ConfigError> {
         let fail = |m: String| Err(ConfigError(m));
-        let max_eps = if self.method.norm() == Norm::Linf { 1.0 } else { 28.0 };
+        let max_eps = if self.method.norm() == Norm::L2 { 28.0 } else { 1.0 };
         if !(self.epsilon.is_finite() && self.epsilon >= 0.0 && self.epsilon <= max_eps) {
             return fail(format!("ε = {} is out of range: {} needs 0 ≤ ε ≤ {max_eps}", self.epsilon, self.method));
         }
@@ -203,6 +206,12 @@ impl AttackConfig {
         if !(self.learning_rate.is_finite() && self.learning_rate > 0.0) {
             return fail(format!("learning rate = {} must be > 0", self.learning_rate));
         }
+        if !(1..=9).contains(&self.target_classes) {
+            return fail(format!("target classes = {} is out of range 1..=9", self.target_classes));
+        }
+        if !(self.p_init.is_finite() && self.p_init > 0.0 && self.p_init <= 1.0) {
+            return fail(format!("p_init = {} is out of range (0, 1]", self.p_init));
+        }
         Ok(())
     }
 }
@@ -221,6 +230,10 @@ pub fn run(config: &AttackConfig, model: &Classifier, images: Tensor<4>, labels:
         AttackMethod::DeepFool => deepfool::deepfool(&model, images.clone(), &goal, config),
         AttackMethod::CarliniWagner => cw::carlini_wagner(&model, images.clone(), &goal, config),
         AttackMethod::Apgd => apgd::apgd(&model, images.clone(), &goal, config),
+        AttackMethod::ApgdT => apgd::apgd_targeted(&model, images.clone(), &goal, config),
+        AttackMethod::Square => square::square(&model, images.clone(), &goal, config),
+        AttackMethod::AutoAttack => autoattack::autoattack(&model, images.clone(), goal.labels.clone(), config),
+        AttackMethod::Jsma => jsma::jsma(&model, images.clone(), &goal, config),
     };
     projection::project(adversarial, images, config.method.norm(), config.epsilon)
 }

@@ -18,14 +18,15 @@ fn pgd_from(model: &Classifier, images: Tensor<4>, start: Tensor<4>, goal: &Goal
         let step = match norm {
             Norm::Linf => gradient.sign(),
             Norm::L2 => normalize_l2(gradient),
+            Norm::L0 => unreachable!("PGD runs in L∞ or L2"),
         };
         x = project(x + step * config.step_size, images.clone(), norm, epsilon);
     }
     x
 }
 
-/// The random start of a run: uniform in the ε-ball (L∞ box or L2 ball), or the images
-/// themselves without random start.
+/// The random start of a run: uniform in the ε-ball (L∞ box or L2 ball). There is no L0 start:
+/// `norm` must be L∞ or L2.
 pub fn random_start(images: &Tensor<4>, norm: Norm, epsilon: f32, seed: u64, restart: usize) -> Tensor<4> {
     let mut rng = noise::generator(seed, restart);
     let device = images.device();
@@ -33,6 +34,7 @@ pub fn random_start(images: &Tensor<4>, norm: Norm, epsilon: f32, seed: u64, res
     let delta = match norm {
         Norm::Linf => noise::uniform(&mut rng, shape, epsilon, &device),
         Norm::L2 => noise::l2_ball(&mut rng, shape, epsilon, &device),
+        Norm::L0 => unreachable!("random starts are drawn in L∞ or L2"),
     };
     images.clone() + delta
 }

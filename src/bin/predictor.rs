@@ -5,7 +5,7 @@
 
 #[cfg(target_arch = "wasm32")]
 fn main() {
-    advlab::web::worker::run();
+    advlab::web::worker::run_predictor();
 }
 
 #[cfg(not(target_arch = "wasm32"))]

@@ -1,8 +1,9 @@
-//! The advlab page's Web Worker (wasm32, built by trunk): runs the attacks off the main thread.
+//! The advlab page's engine worker (wasm32, built by trunk with the `webgpu` feature): attacks,
+//! training and evaluation sweeps off the main thread, on WebGPU or the CPU.
 
 #[cfg(target_arch = "wasm32")]
 fn main() {
-    advlab::web::worker::run();
+    advlab::web::worker::run_engine();
 }
 
 #[cfg(not(target_arch = "wasm32"))]

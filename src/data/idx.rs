@@ -11,6 +11,17 @@ fn be_u32(bytes: &[u8], at: usize) -> u32 {
     u32::from_be_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]])
 }
 
+/// The size in bytes of an IDX file of `count` items of `item` bytes after a `header`-byte
+/// header, computed on `u64` so that no count overflows, and refused when the platform cannot
+/// address it (a 32-bit `usize` in the wasm build).
+fn file_size(header: u64, count: u32, item: u64, what: &str) -> Result<usize, String> {
+    let size = u64::from(count)
+        .checked_mul(item)
+        .and_then(|data| data.checked_add(header))
+        .ok_or_else(|| format!("{count} {what} overflow the file size"))?;
+    usize::try_from(size).map_err(|_| format!("{count} {what} need {size} bytes, more than this platform can address"))
+}
+
 /// Parses an IDX image file into pixels scaled to `[0, 1]` (row-major, 784 per image).
 ///
 /// `name` is used in error messages. Returns the pixels and the image count.
@@ -23,16 +34,20 @@ pub fn parse_images(name: &str, bytes: &[u8]) -> Result<(Vec<f32>, usize), DataE
     if magic != IMAGES_MAGIC {
         return Err(corrupt(format!("magic number {magic:#010x}, expected {IMAGES_MAGIC:#010x} (images)")));
     }
-    let (count, rows, cols) = (be_u32(bytes, 4) as usize, be_u32(bytes, 8) as usize, be_u32(bytes, 12) as usize);
+    let (count, rows, cols) = (be_u32(bytes, 4), be_u32(bytes, 8), be_u32(bytes, 12));
     if (rows, cols) != (28, 28) {
         return Err(corrupt(format!("images are {rows}×{cols}, expected 28×28")));
     }
-    let expected = 16 + count * 784;
+    if count == 0 {
+        return Err(corrupt("it holds no images (count 0)".into()));
+    }
+    let expected = file_size(16, count, 784, "images").map_err(corrupt)?;
     if bytes.len() != expected {
         return Err(corrupt(format!("{} bytes, expected {expected} for {count} images", bytes.len())));
     }
-    let pixels = bytes[16..].iter().map(|&b| f32::from(b) / 255.0).collect();
-    Ok((pixels, count))
+    let pixels: Vec<f32> = bytes[16..].iter().map(|&b| f32::from(b) / 255.0).collect();
+    let n = pixels.len() / 784;
+    Ok((pixels, n))
 }
 
 /// Parses an IDX label file; every label must be a digit 0–9.
@@ -45,9 +60,13 @@ pub fn parse_labels(name: &str, bytes: &[u8]) -> Result<Vec<u8>, DataError> {
     if magic != LABELS_MAGIC {
         return Err(corrupt(format!("magic number {magic:#010x}, expected {LABELS_MAGIC:#010x} (labels)")));
     }
-    let count = be_u32(bytes, 4) as usize;
-    if bytes.len() != 8 + count {
-        return Err(corrupt(format!("{} bytes, expected {} for {count} labels", bytes.len(), 8 + count)));
+    let count = be_u32(bytes, 4);
+    if count == 0 {
+        return Err(corrupt("it holds no labels (count 0)".into()));
+    }
+    let expected = file_size(8, count, 1, "labels").map_err(corrupt)?;
+    if bytes.len() != expected {
+        return Err(corrupt(format!("{} bytes, expected {expected} for {count} labels", bytes.len())));
     }
     let labels = bytes[8..].to_vec();
     if let Some(bad) = labels.iter().find(|&&l| l > 9) {
@@ -88,5 +107,28 @@ mod tests {
         let mut labels = header(LABELS_MAGIC, &[1]);
         labels.push(12);
         assert!(parse_labels("y", &labels).unwrap_err().to_string().contains("not a digit"));
+    }
+
+    #[test]
+    fn empty_files_and_counts_beyond_the_address_space_are_refused() {
+        fn message<T: std::fmt::Debug>(r: Result<T, DataError>) -> String {
+            r.unwrap_err().to_string()
+        }
+        let empty = message(parse_images("x", &header(IMAGES_MAGIC, &[0, 28, 28])));
+        assert!(empty.contains("no images (count 0)"), "{empty}");
+        let empty = message(parse_labels("y", &header(LABELS_MAGIC, &[0])));
+        assert!(empty.contains("no labels (count 0)"), "{empty}");
+        let huge = message(parse_images("x", &header(IMAGES_MAGIC, &[u32::MAX, 28, 28])));
+        assert!(huge.contains("4294967295 images"), "{huge}");
+        let huge = message(parse_labels("y", &header(LABELS_MAGIC, &[u32::MAX])));
+        assert!(huge.contains("4294967295 labels"), "{huge}");
+        // 16 + (2³² − 1)·784 bytes: addressable on 64 bits, refused with a message on 32 (wasm).
+        let size = file_size(16, u32::MAX, 784, "images");
+        if usize::BITS == 64 {
+            assert_eq!(size, Ok(3_367_254_359_296u64 as usize));
+        } else {
+            assert!(size.unwrap_err().contains("more than this platform can address"));
+        }
+        assert!(file_size(u64::MAX, 1, 1, "labels").unwrap_err().contains("overflow"));
     }
 }

@@ -5,8 +5,6 @@ pub mod cnn;
 pub mod mlp;
 pub mod weights;
 
-use std::fmt;
-use std::str::FromStr;
 
 use burn::module::Module;
 use burn::tensor::activation::{log_softmax, softmax};
@@ -15,40 +13,13 @@ use burn::tensor::{Device, Int, Tensor};
 pub use cnn::{Cnn, CnnConfig};
 pub use mlp::{Mlp, MlpConfig};
 
-/// Which network a model is: the name used by the CLI, the weights metadata and the page.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Architecture {
-    /// Flatten → Dense 128 ReLU → Dense 10.
-    Mlp,
-    /// Two 5×5 conv + max-pool blocks → Dense 128 ReLU → Dense 10.
-    Cnn,
-}
-
-impl Architecture {
-    /// The lower-case name (`mlp`, `cnn`).
-    pub fn name(self) -> &'static str {
-        match self {
-            Architecture::Mlp => "mlp",
-            Architecture::Cnn => "cnn",
-        }
-    }
-}
-
-impl fmt::Display for Architecture {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-impl FromStr for Architecture {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "mlp" => Ok(Architecture::Mlp),
-            "cnn" => Ok(Architecture::Cnn),
-            other => Err(format!("unknown architecture `{other}` (expected mlp or cnn)")),
-        }
+choices! {
+    /// Which network a model is: the name used by the CLI, the weights metadata and the page.
+    pub enum Architecture ("architecture") {
+        /// Flatten → Dense 128 ReLU → Dense 10.
+        Mlp = "mlp",
+        /// Two 5×5 conv + max-pool blocks → Dense 128 ReLU → Dense 10.
+        Cnn = "cnn",
     }
 }
 

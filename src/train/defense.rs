@@ -22,11 +22,17 @@ pub enum Defense {
     /// Zhang et al. 2019: `CE(x) + β·KL(f(x) ‖ f(x'))` with `x'` maximising the KL term.
     #[serde(rename = "trades")]
     Trades,
+    /// Random-noise augmentation: train on `clamp(x + noise, 0, 1)`, Gaussian of σ
+    /// `noise_std` or uniform in the L∞ ε-ball (see [`NoiseKind`](super::NoiseKind)). A
+    /// baseline: random directions are nearly orthogonal to the adversarial one, so it buys
+    /// little robustness against a worst-case attack of the same size.
+    #[serde(rename = "noise")]
+    Noise,
 }
 
 impl Defense {
     /// Every defense.
-    pub const ALL: [Defense; 5] = [Defense::None, Defense::Mixed, Defense::FgsmRs, Defense::Pgd, Defense::Trades];
+    pub const ALL: [Defense; 6] = [Defense::None, Defense::Mixed, Defense::FgsmRs, Defense::Pgd, Defense::Trades, Defense::Noise];
 
     /// The name used by the CLI, the weights metadata and the page.
     pub fn name(self) -> &'static str {
@@ -36,6 +42,7 @@ impl Defense {
             Defense::FgsmRs => "fgsm-rs",
             Defense::Pgd => "pgd",
             Defense::Trades => "trades",
+            Defense::Noise => "noise",
         }
     }
 }
@@ -52,6 +59,6 @@ impl FromStr for Defense {
         Defense::ALL
             .into_iter()
             .find(|d| d.name() == s)
-            .ok_or_else(|| format!("unknown defense `{s}` (expected none, mixed, fgsm-rs, pgd or trades)"))
+            .ok_or_else(|| format!("unknown defense `{s}` (expected none, mixed, fgsm-rs, pgd, trades or noise)"))
     }
 }

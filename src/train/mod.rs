@@ -1,13 +1,17 @@
-//! Training: standard and adversarial (mixed, fast FGSM with random start, PGD, TRADES), one
-//! Adam step per batch, with a held-out validation check after every epoch. For `fgsm-rs` that
-//! check guards against catastrophic overfitting: when PGD accuracy collapses, training stops
-//! and the best epoch is restored.
+//! Training: standard and adversarial (mixed, fast FGSM with random start, PGD, TRADES), random
+//! noise augmentation, and two regularisers that combine with any of them (L2 weight decay, an
+//! input-gradient penalty); one Adam step per batch, with a held-out validation check after
+//! every epoch. For `fgsm-rs` that check guards against catastrophic overfitting: when PGD
+//! accuracy collapses, training stops and the best epoch is restored.
 
 pub mod defense;
+pub mod gradient_penalty;
+pub mod noise;
 pub mod trades;
 
 use burn::config::Config;
 use burn::module::Module;
+use burn::optim::decay::WeightDecayConfig;
 use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
 use burn::tensor::{Device, Int, Tensor};
 
@@ -18,6 +22,7 @@ use crate::model::weights::Metadata;
 use crate::model::{Architecture, Classifier, cross_entropy};
 use crate::readback::{self, ReadError};
 pub use defense::Defense;
+pub use noise::NoiseKind;
 
 /// Everything that defines a training run.
 #[derive(Config, Debug, PartialEq)]
@@ -62,9 +67,35 @@ pub struct TrainConfig {
     /// Images held out of the training set for the per-epoch validation check.
     #[config(default = 1000)]
     pub validation: usize,
+    /// Distribution of the `noise` defense's noise: Gaussian of σ `noise_std`, or uniform in the
+    /// L∞ ball of radius `epsilon`.
+    #[config(default = "NoiseKind::Gaussian")]
+    pub noise: NoiseKind,
+    /// σ of the `noise` defense's Gaussian noise, in `(0,1]` pixel units (0.3: the per-pixel
+    /// scale of the classic MNIST ε, at which digits stay legible).
+    #[config(default = 0.3)]
+    pub noise_std: f32,
+    /// L2 weight decay `W` in `[0,1]`, any defense: Adam's coupled penalty (`W·θ` is added to
+    /// every parameter's gradient, i.e. `W/2·‖θ‖²` to the loss, biases included; not AdamW).
+    /// 0: off.
+    #[config(default = 0.0)]
+    pub weight_decay: f32,
+    /// Weight λ in `[0,1000]` of the input-gradient penalty, any defense: `λ·mean ‖∇ₓ CE‖₂²`
+    /// over the clean training images is added to the loss (finite-difference estimate, see
+    /// [`gradient_penalty`]). 0: off.
+    #[config(default = 0.0)]
+    pub grad_penalty: f32,
 }
 
 impl TrainConfig {
+    /// The page's starting point for short runs on subsets: batch 64 and learning rate 0.002
+    /// (with the defaults, 128 and 1e-3, one epoch of the MLP on 5,000 images reaches 82–85%;
+    /// with these, 89% for seeds 0–2, natively and in the page). Every other value is the
+    /// default.
+    pub fn interactive(architecture: Architecture, defense: Defense) -> Self {
+        TrainConfig::new(architecture, defense).with_batch_size(64).with_learning_rate(0.002)
+    }
+
     /// Checks every parameter's range; the message names the parameter.
     pub fn validate(&self) -> Result<(), attack::ConfigError> {
         let fail = |m: String| Err(attack::ConfigError(m));
@@ -94,6 +125,15 @@ impl TrainConfig {
         }
         if self.attack_steps == 0 || self.attack_steps > 1000 {
             return fail(format!("attack steps = {} is out of range 1..=1000", self.attack_steps));
+        }
+        if !(self.noise_std.is_finite() && self.noise_std > 0.0 && self.noise_std <= 1.0) {
+            return fail(format!("noise std σ = {} is out of range (0, 1]", self.noise_std));
+        }
+        if !(0.0..=1.0).contains(&self.weight_decay) {
+            return fail(format!("weight decay = {} is out of range [0, 1]", self.weight_decay));
+        }
+        if !(0.0..=1000.0).contains(&self.grad_penalty) {
+            return fail(format!("gradient penalty = {} is out of range [0, 1000]", self.grad_penalty));
         }
         Ok(())
     }
@@ -205,8 +245,9 @@ impl Trainer {
     }
 
     fn with_model(config: TrainConfig, device: &Device, model: Classifier, epochs_done: usize) -> Self {
+        let weight_decay = (config.weight_decay > 0.0).then(|| WeightDecayConfig::new(config.weight_decay));
         Trainer {
-            optimizer: AdamConfig::new().init(),
+            optimizer: AdamConfig::new().with_weight_decay(weight_decay).init(),
             config,
             device: device.clone(),
             model,
@@ -244,15 +285,23 @@ impl Trainer {
 
     /// Metadata describing the run so far (accuracies are filled in by evaluation).
     pub fn metadata(&self) -> Metadata {
+        let c = &self.config;
+        let noise = (c.defense == Defense::Noise).then(|| match c.noise {
+            NoiseKind::Gaussian => format!("gaussian std={}", c.noise_std),
+            NoiseKind::Uniform => format!("uniform eps={}", c.epsilon),
+        });
         Metadata {
-            architecture: self.config.architecture,
-            defense: self.config.defense.name().into(),
-            epsilon: if self.config.defense == Defense::None { 0.0 } else { self.config.epsilon },
+            architecture: c.architecture,
+            defense: c.defense.name().into(),
+            epsilon: if c.defense == Defense::None { 0.0 } else { c.epsilon },
             epochs: self.epochs_done,
-            seed: self.config.seed,
+            seed: c.seed,
             clean_accuracy: None,
             robust_accuracy: None,
             robust_attack: None,
+            noise,
+            weight_decay: (c.weight_decay > 0.0).then_some(c.weight_decay),
+            grad_penalty: (c.grad_penalty > 0.0).then_some(c.grad_penalty),
         }
     }
 
@@ -289,6 +338,19 @@ impl Trainer {
                 let robust = crate::model::kl_divergence(clean_logits.clone(), adv_logits.clone()).mean();
                 (natural + robust * c.beta, adv_logits)
             }
+            Defense::Noise => ce_on(noise::noisy(images.clone(), c.noise, c.noise_std, eps, seed)),
+        }
+    }
+
+    /// The defense's loss on a batch plus the input-gradient penalty on its clean images (when
+    /// `grad_penalty` > 0), and the logits of the defense's training inputs.
+    fn regularised_loss(&self, images: Tensor<4>, labels: Tensor<1, Int>, seed: u64) -> (Tensor<1>, Tensor<2>) {
+        let (loss, logits) = self.loss(images.clone(), labels.clone(), seed);
+        if self.config.grad_penalty > 0.0 {
+            let penalty = gradient_penalty::squared_gradient_norms(&self.model, images, labels).mean();
+            (loss + penalty * self.config.grad_penalty, logits)
+        } else {
+            (loss, logits)
         }
     }
 
@@ -296,7 +358,7 @@ impl Trainer {
     /// number of correctly classified training inputs as device tensors (no read).
     pub fn step(&mut self, images: Tensor<4>, labels: Tensor<1, Int>, seed: u64, lr: f64) -> (Tensor<1>, Tensor<1>) {
         let [n, ..] = images.dims();
-        let (loss, logits) = self.loss(images, labels.clone(), seed);
+        let (loss, logits) = self.regularised_loss(images, labels.clone(), seed);
         let correct = logits.without_autodiff().argmax(1).reshape([n]).equal(labels).float().sum();
         let grads = GradientsParams::from_grads(loss.backward(), &self.model);
         // Cloning a module shares its tensors; the optimizer returns the updated one.
@@ -307,7 +369,10 @@ impl Trainer {
     /// Trains one epoch on `train` (seeded shuffle), reading the loss back after each batch for
     /// `on_batch`, then runs the validation check on `validation`. `on_batch` may wait (a paused
     /// run in the browser) and returns `false` to stop: the epoch is then abandoned and `None`
-    /// returned; the model keeps the updates of the batches already run.
+    /// returned; the model keeps the updates of the batches already run. A diverging epoch (a
+    /// NaN or infinite batch loss, or non-finite weights after its last update) stops the run:
+    /// the weights of the last finished epoch are restored and the report's `stopped` says so;
+    /// `on_batch` never sees a non-finite loss.
     pub async fn train_epoch(
         &mut self,
         train: &Dataset,
@@ -318,6 +383,8 @@ impl Trainer {
         let batches = train.shuffled_batches(self.config.batch_size, self.config.seed, epoch);
         let total = batches.len();
         let mut loss_sum = 0f64;
+        // The weights of the last finished epoch, restored if this one diverges.
+        let start = self.model.clone();
         for (i, indices) in batches.iter().enumerate() {
             let seed = self.config.seed ^ ((epoch as u64) << 32) ^ i as u64;
             let device = self.device.clone().autodiff();
@@ -328,16 +395,48 @@ impl Trainer {
             let progress = ((epoch - 1) * total + i) as f64 / (self.config.epochs * total) as f64;
             let (loss, correct) = self.step(images, labels, seed, self.config.learning_rate_at(progress));
             let values = readback::floats(Tensor::cat(vec![loss, correct.reshape([1])], 0)).await?;
+            if !values[0].is_finite() {
+                let what = format!("the loss of batch {} of {total} is {}", i + 1, values[0]);
+                let mean = (i > 0).then(|| (loss_sum / i as f64) as f32);
+                return self.diverged(epoch, start, what, mean, validation).await.map(Some);
+            }
             loss_sum += f64::from(values[0]);
             let report = BatchReport { epoch, batch: i + 1, batches: total, size: indices.len(), loss: values[0], accuracy: values[1] / indices.len() as f32 };
             if !on_batch(report).await {
                 return Ok(None);
             }
         }
+        if let Some(name) = crate::model::weights::non_finite_tensor(&self.model).await? {
+            let what = format!("the last update left non-finite values in `{name}`");
+            let mean = (loss_sum / total.max(1) as f64) as f32;
+            return self.diverged(epoch, start, what, Some(mean), validation).await.map(Some);
+        }
         self.epochs_done = epoch;
         let report = self.check(epoch, (loss_sum / total.max(1) as f64) as f32, validation).await?;
         self.history.push(report.clone());
         Ok(Some(report))
+    }
+
+    /// Ends a run whose epoch `epoch` diverged (`what`: the NaN/Inf seen): restores `start`, the
+    /// weights of the last finished epoch, and reports why the run stopped. `train_loss` is the
+    /// mean loss of the batches before the divergence (the restored model's validation loss
+    /// when the first batch diverged), so the report holds only finite numbers.
+    async fn diverged(&mut self, epoch: usize, start: Classifier, what: String, train_loss: Option<f32>, validation: &Dataset) -> Result<EpochReport, ReadError> {
+        self.model = start;
+        let clean = eval::clean(&self.model, validation, 256, &self.device).await?;
+        let kept = match self.epochs_done {
+            0 => "kept the initial weights (no epoch had finished)".to_string(),
+            done => format!("restored epoch {done}"),
+        };
+        let report = EpochReport {
+            epoch,
+            train_loss: train_loss.unwrap_or(clean.loss),
+            validation_accuracy: clean.accuracy,
+            validation_robust_accuracy: None,
+            stopped: Some(format!("training diverged in epoch {epoch}: {what}; {kept}. Try a lower learning rate")),
+        };
+        self.history.push(report.clone());
+        Ok(report)
     }
 
     /// The per-epoch validation check and, for `fgsm-rs`, the collapse guard: when PGD accuracy
@@ -455,6 +554,53 @@ mod tests {
     }
 
     #[test]
+    fn a_diverging_run_stops_and_keeps_the_last_finite_epoch() {
+        let data = mnist();
+        let (train, validation) = (data.train.take(500), data.test.take(100));
+        let device = Device::flex();
+        let config = TrainConfig::new(Architecture::Mlp, Defense::None).with_epochs(3).with_batch_size(100);
+        let mut trainer = Trainer::new(config.clone(), &device).unwrap();
+        let first = pollster::block_on(trainer.train_epoch(&train, &validation, async |_| true)).unwrap().unwrap();
+        assert!(first.stopped.is_none());
+        let probe = crate::data::images_tensor(data.test.image(0).to_vec(), &device);
+        let epoch_one = readback_now(trainer.model().forward(probe.clone()));
+        // One NaN pixel: the batch holding that image has a NaN loss, and its update would make
+        // every weight NaN.
+        let mut poisoned = train.clone();
+        poisoned.images[7 * crate::data::PIXELS + 300] = f32::NAN;
+        let mut losses = Vec::new();
+        let report = pollster::block_on(trainer.train_epoch(&poisoned, &validation, async |b| {
+            losses.push(b.loss);
+            true
+        }))
+        .unwrap()
+        .unwrap();
+        let reason = report.stopped.clone().expect("the run stopped");
+        assert!(reason.contains("diverged in epoch 2") && reason.contains("NaN") && reason.contains("restored epoch 1"), "{reason}");
+        assert!(losses.iter().all(|l| l.is_finite()), "on_batch saw {losses:?}");
+        assert!(report.train_loss.is_finite() && report.validation_accuracy > 0.5, "{report:?}");
+        assert_eq!(trainer.epochs_done(), 1);
+        assert!(trainer.finished());
+        assert_eq!(trainer.history().last(), Some(&report));
+        let kept = readback_now(trainer.model().forward(probe));
+        assert!(kept.iter().zip(&epoch_one).all(|(a, b)| (a - b).abs() < 1e-6), "epoch 1's weights are back");
+        let bytes = pollster::block_on(crate::model::weights::to_bytes(&trainer.model(), &trainer.metadata())).unwrap();
+        let (_, metadata) = crate::model::weights::from_bytes(&bytes, &device).unwrap();
+        assert_eq!(metadata.epochs, 1);
+
+        // Diverging in the first batch of the first epoch keeps the initial weights.
+        let mut all_nan = train.clone();
+        all_nan.images.fill(f32::NAN);
+        let mut fresh = Trainer::new(config, &device).unwrap();
+        let report = pollster::block_on(fresh.train_epoch(&all_nan, &validation, async |_| true)).unwrap().unwrap();
+        let reason = report.stopped.clone().unwrap();
+        assert!(reason.contains("batch 1 of 5 is NaN") && reason.contains("kept the initial weights"), "{reason}");
+        assert!(report.train_loss.is_finite(), "{report:?}");
+        assert_eq!((fresh.epochs_done(), fresh.finished()), (0, true));
+        assert_eq!(pollster::block_on(crate::model::weights::non_finite_tensor(&fresh.model())).unwrap(), None);
+    }
+
+    #[test]
     fn the_collapse_guard_fires_on_a_collapse_and_not_on_noise() {
         assert!(collapsed(0.85, 0.02));
         assert!(collapsed(0.6, 0.25));
@@ -480,6 +626,78 @@ mod tests {
         assert!(base().with_epochs(0).validate().unwrap_err().0.contains("epochs"));
         assert!(base().with_limit(Some(0)).validate().unwrap_err().0.contains("limit"));
         assert!(base().with_learning_rate(-1.0).validate().unwrap_err().0.contains("learning rate"));
+        assert!(base().with_noise_std(0.0).validate().unwrap_err().0.contains("noise std"));
+        assert!(base().with_noise_std(f32::NAN).validate().unwrap_err().0.contains("noise std"));
+        assert!(base().with_weight_decay(-1e-4).validate().unwrap_err().0.contains("weight decay"));
+        assert!(base().with_weight_decay(f32::NAN).validate().unwrap_err().0.contains("weight decay"));
+        assert!(base().with_grad_penalty(-1.0).validate().unwrap_err().0.contains("gradient penalty"));
+        assert!(base().with_grad_penalty(f32::INFINITY).validate().unwrap_err().0.contains("gradient penalty"));
+        assert!(base().with_weight_decay(5e-4).with_grad_penalty(1.0).validate().is_ok());
         assert_eq!("fgsm-rs".parse::<Defense>(), Ok(Defense::FgsmRs));
+        assert_eq!("noise".parse::<Defense>(), Ok(Defense::Noise));
+        assert!(Defense::ALL.contains(&Defense::Noise));
+    }
+
+    #[test]
+    fn noise_training_keeps_clean_accuracy() {
+        for noise in NoiseKind::ALL {
+            let config = TrainConfig::new(Architecture::Mlp, Defense::Noise).with_noise(noise).with_epochs(3).with_limit(Some(20_000));
+            let acc = accuracy(&train(config), None);
+            assert!(acc > 0.9, "{noise} noise: test accuracy {acc}");
+        }
+    }
+
+    /// Mean exact input-gradient norm ‖∇ₓ CE‖₂ over the first 300 test images.
+    fn mean_input_gradient_norm(model: &Classifier) -> f32 {
+        let device = Device::flex();
+        let indices: Vec<usize> = (0..300).collect();
+        let (images, labels) = mnist().test.batch(&indices, &device);
+        gradient_penalty::input_gradient_norms(model, images, labels).mean().into_scalar::<f32>()
+    }
+
+    #[test]
+    fn the_gradient_penalty_lowers_the_input_gradient_norm() {
+        let base = || TrainConfig::new(Architecture::Mlp, Defense::None).with_epochs(3).with_limit(Some(10_000));
+        let standard = train(base());
+        let penalised = train(base().with_grad_penalty(1.0));
+        let (g_standard, g_penalised) = (mean_input_gradient_norm(&standard), mean_input_gradient_norm(&penalised));
+        assert!(g_penalised < 0.8 * g_standard, "mean ‖∇ₓ CE‖: penalised {g_penalised} vs standard {g_standard}");
+        let acc = accuracy(&penalised, None);
+        assert!(acc > 0.9, "the penalised model still classifies: test accuracy {acc}");
+    }
+
+    /// Σ θ² over the MLP's weight matrices.
+    fn squared_weight_norm(model: &Classifier) -> f32 {
+        let Classifier::Mlp(mlp) = model else { panic!("the test trains an MLP") };
+        let norm = |w: Tensor<2>| -> f32 { w.square().sum().into_scalar() };
+        norm(mlp.fc1.weight.val()) + norm(mlp.fc2.weight.val())
+    }
+
+    #[test]
+    fn weight_decay_lowers_the_weight_norm() {
+        let base = || TrainConfig::new(Architecture::Mlp, Defense::None).with_epochs(3).with_limit(Some(10_000));
+        let standard = train(base());
+        let decayed = train(base().with_weight_decay(0.01));
+        let (w_standard, w_decayed) = (squared_weight_norm(&standard), squared_weight_norm(&decayed));
+        assert!(w_decayed < 0.5 * w_standard, "Σθ²: decayed {w_decayed} vs standard {w_standard}");
+        let acc = accuracy(&decayed, None);
+        assert!(acc > 0.9, "the decayed model still classifies: test accuracy {acc}");
+    }
+
+    #[test]
+    fn the_weights_file_records_the_noise_and_the_regularisers() {
+        let device = Device::flex();
+        let config = TrainConfig::new(Architecture::Mlp, Defense::Noise).with_noise_std(0.5).with_weight_decay(1e-4).with_grad_penalty(2.0);
+        let trainer = Trainer::new(config, &device).unwrap();
+        let metadata = trainer.metadata();
+        assert_eq!(metadata.noise.as_deref(), Some("gaussian std=0.5"));
+        assert_eq!((metadata.weight_decay, metadata.grad_penalty), (Some(1e-4), Some(2.0)));
+        let bytes = pollster::block_on(crate::model::weights::to_bytes(&trainer.model(), &metadata)).unwrap();
+        let (_, read) = crate::model::weights::from_bytes(&bytes, &device).unwrap();
+        assert_eq!(read, metadata, "the new entries survive a round trip");
+        let uniform = TrainConfig::new(Architecture::Mlp, Defense::Noise).with_noise(NoiseKind::Uniform).with_epsilon(0.2);
+        assert_eq!(Trainer::new(uniform, &device).unwrap().metadata().noise.as_deref(), Some("uniform eps=0.2"));
+        let plain = Trainer::new(TrainConfig::new(Architecture::Mlp, Defense::Pgd), &device).unwrap().metadata();
+        assert_eq!((plain.noise, plain.weight_decay, plain.grad_penalty), (None, None, None));
     }
 }

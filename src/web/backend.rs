@@ -8,22 +8,13 @@ use burn::tensor::wgpu::WgpuBackend;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
-/// Which backend runs the models.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum BackendKind {
-    /// burn-wgpu on the browser's WebGPU.
-    WebGpu,
-    /// burn's CPU backend compiled to wasm.
-    Cpu,
-}
-
-impl BackendKind {
-    /// The name shown by the `backend` hook (`webgpu` or `cpu`).
-    pub fn name(self) -> &'static str {
-        match self {
-            BackendKind::WebGpu => "webgpu",
-            BackendKind::Cpu => "cpu",
-        }
+choices! {
+    /// Which backend runs the models (the `backend` hook shows its name).
+    pub enum BackendKind ("backend") {
+        /// burn-wgpu on the browser's WebGPU.
+        WebGpu = "webgpu",
+        /// burn's CPU backend compiled to wasm.
+        Cpu = "cpu",
     }
 }
 

@@ -2,7 +2,9 @@
 //! and the leptos UI. It drives the core; it never reimplements it.
 
 pub mod backend;
+pub mod client;
 pub mod fetch;
+pub mod lock;
 pub mod protocol;
 pub mod store;
 pub mod ui;

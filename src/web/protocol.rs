@@ -1,10 +1,14 @@
-//! The one door between the page and its Web Worker: requests and responses, sent as JSON text
-//! through `postMessage`.
+//! The one door between the page and its Web Workers: requests and responses, posted as plain
+//! JavaScript objects made by serde-wasm-bindgen. Numbers stay numbers (NaN and ±∞ included, which
+//! JSON would turn into `null`) and weights files travel as `Uint8Array`s.
 
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
+use wasm_bindgen::JsValue;
 
+use super::backend::BackendKind;
 use crate::attack::AttackConfig;
-use crate::eval::AttackReport;
+pub use crate::session::{FlippedImage, ModelEvaluation};
 use crate::train::{BatchReport, EpochReport, TrainConfig};
 
 /// What the page asks the worker to do.
@@ -12,8 +16,10 @@ use crate::train::{BatchReport, EpochReport, TrainConfig};
 pub enum Request {
     /// Start the backend (`webgpu` or `cpu`) and load the weights at `url` (absolute).
     Load {
-        /// Preferred backend name.
-        backend: String,
+        /// Request number; the answer carries it back.
+        id: u64,
+        /// Preferred backend (WebGPU falls back to the CPU).
+        backend: BackendKind,
         /// Absolute URL of a weights file.
         url: String,
     },
@@ -75,8 +81,8 @@ pub enum Request {
     Train {
         /// Run number; control requests and answers carry it.
         id: u64,
-        /// Preferred backend name (`webgpu` or `cpu`).
-        backend: String,
+        /// Preferred backend (WebGPU falls back to the CPU).
+        backend: BackendKind,
         /// The run.
         config: TrainConfig,
         /// Where the data lies.
@@ -101,8 +107,8 @@ pub enum Request {
     Evaluate {
         /// Request number.
         id: u64,
-        /// Preferred backend name (`webgpu` or `cpu`).
-        backend: String,
+        /// Preferred backend (WebGPU falls back to the CPU).
+        backend: BackendKind,
         /// The models: (name, absolute URL of the weights).
         models: Vec<(String, String)>,
         /// One configuration per attack and ε.
@@ -149,34 +155,6 @@ pub enum TrainAction {
     Stop,
 }
 
-/// One model's row group of an evaluation sweep.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
-pub struct ModelEvaluation {
-    /// The model's name.
-    pub model: String,
-    /// Test images evaluated.
-    pub n: usize,
-    /// Clean accuracy in `[0,1]`.
-    pub clean_accuracy: f32,
-    /// One report per attack configuration, in request order.
-    pub results: Vec<AttackReport>,
-    /// Per attack configuration, the first few test images the attack flipped.
-    pub flipped: Vec<Vec<FlippedImage>>,
-}
-
-/// A test image an attack flipped (right before the attack, wrong after).
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
-pub struct FlippedImage {
-    /// Index into the test set.
-    pub index: usize,
-    /// Its label.
-    pub label: usize,
-    /// The prediction on the adversarial image.
-    pub adversarial_prediction: usize,
-    /// 784 pixels of the clean image, in `[0,1]`.
-    pub image: Vec<f32>,
-}
-
 /// What the worker answers.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub enum Response {
@@ -184,8 +162,10 @@ pub enum Response {
     Started,
     /// A `Load` finished.
     Loaded {
-        /// The backend the worker runs on (`webgpu` or `cpu`).
-        backend: String,
+        /// The request number.
+        id: u64,
+        /// The backend the worker runs on.
+        backend: BackendKind,
         /// Why WebGPU was wanted but is not used, if so.
         note: Option<String>,
     },
@@ -252,8 +232,9 @@ pub enum Response {
         /// Accuracy on the whole MNIST test set, in `[0,1]`.
         test_accuracy: f32,
         /// The model after this epoch (or the restored best one, when the collapse guard
-        /// stopped the run): a safetensors file, base64.
-        weights: String,
+        /// stopped the run): a safetensors file (a `Uint8Array` on the JS side).
+        #[serde(with = "serde_bytes")]
+        weights: Vec<u8>,
         /// Epochs the weights have finished.
         epochs_done: usize,
         /// True when these weights are the run's best epoch so far, the one `fgsm-rs`'s collapse
@@ -284,6 +265,12 @@ pub enum Response {
         /// One entry per model, in request order.
         models: Vec<ModelEvaluation>,
     },
+    /// The worker died (a panic, out of memory, its wasm failed to load): every request it had
+    /// not answered is lost. Made by the page's side of the worker, never sent by a worker.
+    Died {
+        /// What the browser said.
+        message: String,
+    },
     /// A request failed; `id` is its request number, if it had one.
     Failed {
         /// The failed attack's request number.
@@ -293,16 +280,12 @@ pub enum Response {
     },
 }
 
-impl Request {
-    /// As JSON text.
-    pub fn to_json(&self) -> String {
-        serde_json::to_string(self).expect("requests serialise")
-    }
+/// `message` as a JavaScript value for `postMessage`.
+pub fn to_js<T: Serialize>(message: &T) -> Result<JsValue, String> {
+    message.serialize(&serde_wasm_bindgen::Serializer::new().serialize_maps_as_objects(true)).map_err(|e| format!("cannot encode the message: {e}"))
 }
 
-impl Response {
-    /// As JSON text.
-    pub fn to_json(&self) -> String {
-        serde_json::to_string(self).expect("responses serialise")
-    }
+/// A message received through `postMessage`, or why it is not one.
+pub fn from_js<T: DeserializeOwned>(value: JsValue) -> Result<T, String> {
+    serde_wasm_bindgen::from_value(value).map_err(|e| e.to_string())
 }

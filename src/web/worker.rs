@@ -5,19 +5,16 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Rc;
 
-use base64::Engine;
-use base64::engine::general_purpose::STANDARD as BASE64;
-
-use burn::tensor::{Device, Int, Tensor, TensorData};
+use burn::tensor::Device;
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 
 use super::backend::{self, BackendKind};
-use super::protocol::{BestEpoch, DataUrls, FlippedImage, ModelEvaluation, Request, Response, TrainAction};
+use super::protocol::{BestEpoch, DataUrls, ModelEvaluation, Request, Response, TrainAction};
 use crate::attack;
-use crate::data::{Dataset, images_tensor};
-use crate::eval;
-use crate::train::{TrainConfig, Trainer};
+use crate::data::Dataset;
+use crate::session::{self, RunData, Start, TrainingRun};
+use crate::train::TrainConfig;
 use crate::model::{Classifier, weights};
 use crate::readback;
 
@@ -25,8 +22,8 @@ use crate::readback;
 struct State {
     device: Device,
     kind: BackendKind,
-    /// The backend the page asked for (`webgpu` or `cpu`).
-    preferred: String,
+    /// The backend the page asked for.
+    preferred: BackendKind,
     /// Why WebGPU was asked for but is not used, if so.
     note: Option<String>,
     model: Option<Classifier>,
@@ -49,44 +46,46 @@ thread_local! {
 
 /// Posts a response to the page (`self.postMessage`).
 fn send(response: &Response) {
-    let scope = js_sys::global();
-    if let Ok(post) = js_sys::Reflect::get(&scope, &JsValue::from_str("postMessage")) {
-        if let Ok(post) = post.dyn_into::<js_sys::Function>() {
-            let _ = post.call1(&scope, &JsValue::from_str(&response.to_json()));
+    let scope: web_sys::DedicatedWorkerGlobalScope = js_sys::global().unchecked_into();
+    match super::protocol::to_js(response) {
+        Ok(message) => {
+            if let Err(e) = scope.post_message(&message) {
+                web_sys::console::error_1(&e);
+            }
         }
+        Err(e) => web_sys::console::error_1(&JsValue::from_str(&e)),
     }
 }
 
 /// The worker's device, started on the first call and restarted when the page asks for another
-/// backend (`backend_name` is `webgpu` or `cpu`; WebGPU falls back to the CPU). Returns it, its
+/// backend (WebGPU falls back to the CPU). Returns it, its
 /// kind and why WebGPU is not used, if it was asked for and is not.
-async fn device(backend_name: &str) -> (Device, BackendKind, Option<String>) {
-    let current = STATE.with(|s| s.borrow().as_ref().filter(|s| s.preferred == backend_name).map(|s| (s.device.clone(), s.kind, s.note.clone())));
+async fn device(prefer: BackendKind) -> (Device, BackendKind, Option<String>) {
+    let current = STATE.with(|s| s.borrow().as_ref().filter(|s| s.preferred == prefer).map(|s| (s.device.clone(), s.kind, s.note.clone())));
     if let Some(current) = current {
         return current;
     }
-    let prefer = if backend_name == "cpu" { BackendKind::Cpu } else { BackendKind::WebGpu };
     let (device, kind, note) = backend::start(prefer).await;
     STATE.with(|s| {
         let mut state = s.borrow_mut();
         // Datasets are plain memory and survive the switch; models live on the old device.
         let datasets = state.take().map(|s| s.datasets).unwrap_or_default();
-        *state = Some(State { device: device.clone(), kind, preferred: backend_name.to_string(), note: note.clone(), model: None, cache: HashMap::new(), datasets });
+        *state = Some(State { device: device.clone(), kind, preferred: prefer, note: note.clone(), model: None, cache: HashMap::new(), datasets });
     });
     (device, kind, note)
 }
 
 /// Starts the backend on the first call, then loads the model at `url` onto it. Returns the
-/// backend's name and, when WebGPU was wanted but is not used, why.
-async fn load(backend_name: &str, url: &str) -> Result<(String, Option<String>), String> {
-    let (device, kind, note) = device(backend_name).await;
+/// backend and, when WebGPU was wanted but is not used, why.
+async fn load(prefer: BackendKind, url: &str) -> Result<(BackendKind, Option<String>), String> {
+    let (device, kind, note) = device(prefer).await;
     let model = model_at(url, &device).await?;
     STATE.with(|s| {
         if let Some(state) = s.borrow_mut().as_mut() {
             state.model = Some(model);
         }
     });
-    Ok((kind.name().to_string(), note))
+    Ok((kind, note))
 }
 
 /// The weights file at `url`, parsed onto `device`.
@@ -118,10 +117,7 @@ fn loaded() -> Result<(Device, Classifier), String> {
 
 async fn predict(image: Vec<f32>) -> Result<Vec<f32>, String> {
     let (device, model) = loaded()?;
-    if image.len() != crate::data::PIXELS {
-        return Err(format!("a prediction needs 784 pixels, not {}", image.len()));
-    }
-    readback::floats(model.probabilities(images_tensor(image, &device))).await.map_err(|e| e.to_string())
+    session::probabilities(&model, &image, &device).await
 }
 
 /// The dataset in the IDX files at these URLs, fetched once (into Cache Storage, for later
@@ -171,22 +167,12 @@ async fn next_mistake(start: usize, images_url: &str, labels_url: &str) -> Resul
 }
 
 async fn run_attack(config: &attack::AttackConfig, image: Vec<f32>, label: usize, model_url: Option<&str>) -> Result<(Vec<f32>, Vec<f32>), String> {
-    config.validate().map_err(|e| e.to_string())?;
     let (device, mut model) = loaded()?;
     if let Some(url) = model_url {
         model = model_at(url, &device).await?;
     }
-    if image.len() != crate::data::PIXELS || label > 9 {
-        return Err(format!("an attack needs 784 pixels and a label 0–9, not {} pixels and {label}", image.len()));
-    }
-    let x = images_tensor(image, &device);
-    let y = Tensor::<1, Int>::from_data(TensorData::new(vec![label as i64], [1]), &device);
-    let adversarial = attack::run(config, &model, x, y);
-    // One read: the 784 pixels, then the ten probabilities.
-    let both = Tensor::cat(vec![adversarial.clone().reshape([1, crate::data::PIXELS]), model.probabilities(adversarial)], 1);
-    let mut adversarial = readback::floats(both).await.map_err(|e| e.to_string())?;
-    let probabilities = adversarial.split_off(crate::data::PIXELS);
-    Ok((adversarial, probabilities))
+    let attacked = session::attack_image(&model, config, &image, label, &device).await?;
+    Ok((attacked.adversarial, attacked.probabilities))
 }
 
 /// Checks that the file at `url` is a weights file this version reads; returns its metadata.
@@ -204,15 +190,10 @@ fn now_ms() -> f64 {
 
 /// Waits `ms` milliseconds (`setTimeout`), letting the worker handle messages meanwhile.
 async fn sleep(ms: i32) {
+    let scope: web_sys::WorkerGlobalScope = js_sys::global().unchecked_into();
     let promise = js_sys::Promise::new(&mut |resolve, _| {
-        let set_timeout = js_sys::Reflect::get(&js_sys::global(), &JsValue::from_str("setTimeout")).ok().and_then(|f| f.dyn_into::<js_sys::Function>().ok());
-        match set_timeout {
-            Some(set_timeout) => {
-                let _ = set_timeout.call2(&JsValue::NULL, &resolve, &JsValue::from(ms));
-            }
-            None => {
-                let _ = resolve.call0(&JsValue::NULL);
-            }
+        if scope.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms).is_err() {
+            let _ = resolve.call0(&JsValue::NULL);
         }
     });
     let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
@@ -224,44 +205,34 @@ fn job_action(id: u64) -> TrainAction {
 }
 
 /// Runs a training job to its end, reporting as it goes; returns whether the user stopped it.
-async fn train(id: u64, backend_name: &str, config: TrainConfig, data: &DataUrls, resume_from: Option<&str>, epochs_done: usize, best: Option<&BestEpoch>) -> Result<bool, String> {
+async fn train(id: u64, prefer: BackendKind, config: TrainConfig, data: &DataUrls, resume_from: Option<&str>, epochs_done: usize, best: Option<&BestEpoch>) -> Result<bool, String> {
     JOB.with(|j| *j.borrow_mut() = Some(TrainJob { id, action: TrainAction::Resume }));
     config.validate().map_err(|e| e.to_string())?;
-    let (device, _, _) = device(backend_name).await;
+    let (device, _, _) = device(prefer).await;
     let test = dataset(&data.test_images, &data.test_labels).await?;
-    let (train_set, validation) = {
-        let all = dataset(&data.train_images, &data.train_labels).await?;
-        let (train_set, validation) = all.split_validation(config.validation);
-        match config.limit {
-            Some(n) if n < train_set.len() => (train_set.take(n), validation),
-            _ => (train_set, validation),
-        }
-    };
-    let mut trainer = match resume_from {
+    let all = dataset(&data.train_images, &data.train_labels).await?;
+    let start = match resume_from {
         Some(url) => {
             let (model, _) = fetch_model(url, &device).await?;
-            let trainer = Trainer::resume(config.clone(), &device, model, epochs_done).map_err(|e| e.to_string())?;
-            match best {
-                Some(best) => {
-                    let (model, _) = fetch_model(&best.url, &device).await?;
-                    trainer.with_best(best.accuracy, model, best.epoch)
-                }
-                None => trainer,
-            }
+            let best = match best {
+                Some(best) => Some(session::BestEpoch { epoch: best.epoch, accuracy: best.accuracy, model: fetch_model(&best.url, &device).await?.0 }),
+                None => None,
+            };
+            Start::Resume { model, epochs_done, best }
         }
-        None => Trainer::new(config.clone(), &device).map_err(|e| e.to_string())?,
+        None => Start::Fresh,
     };
-    let batches_per_epoch = train_set.len().div_ceil(config.batch_size);
-    let total_batches = (batches_per_epoch * config.epochs) as f64;
-    while !trainer.finished() {
+    let mut run = TrainingRun::start(config.clone(), RunData::split(&config, &all, (*test).clone()), &device, start)?;
+    let total_batches = (run.batches_per_epoch() * config.epochs) as f64;
+    while !run.finished() {
         let started = now_ms();
         let (mut last_sent, mut last_yield) = (started, started);
         // Time spent paused does not count towards the speed.
         let mut paused_ms = 0.0;
         let mut pending = Vec::new();
         let mut examples = 0usize;
-        let report = trainer
-            .train_epoch(&train_set, &validation, async |batch| {
+        let finished = run
+            .next_epoch(async |batch| {
                 examples += batch.size;
                 pending.push(batch);
                 let now = now_ms();
@@ -296,16 +267,9 @@ async fn train(id: u64, backend_name: &str, config: TrainConfig, data: &DataUrls
                     }
                 }
             })
-            .await
-            .map_err(|e| e.to_string())?;
-        let Some(report) = report else { return Ok(true) };
-        let model = trainer.model();
-        let test_accuracy = eval::clean(&model, &test, eval::BATCH, &device).await.map_err(|e| e.to_string())?.accuracy;
-        let mut metadata = trainer.metadata();
-        metadata.clean_accuracy = Some(test_accuracy);
-        let bytes = weights::to_bytes(&model, &metadata).await.map_err(|e| e.to_string())?;
-        let best = trainer.best_epoch().is_some_and(|(epoch, _)| epoch == trainer.epochs_done() && report.stopped.is_none());
-        send(&Response::TrainEpoch { id, report, test_accuracy, weights: BASE64.encode(bytes), epochs_done: trainer.epochs_done(), best });
+            .await?;
+        let Some(epoch) = finished else { return Ok(true) };
+        send(&Response::TrainEpoch { id, report: epoch.report, test_accuracy: epoch.test_accuracy, weights: epoch.weights, epochs_done: epoch.epochs_done, best: epoch.best });
     }
     Ok(false)
 }
@@ -314,80 +278,82 @@ async fn train(id: u64, backend_name: &str, config: TrainConfig, data: &DataUrls
 const GALLERY: usize = 6;
 
 /// The evaluation sweep: every model, clean and under every attack configuration.
-async fn evaluate(id: u64, backend_name: &str, models: &[(String, String)], attacks: &[attack::AttackConfig], limit: usize, data: &DataUrls) -> Result<Vec<ModelEvaluation>, String> {
-    for config in attacks {
-        config.validate().map_err(|e| e.to_string())?;
-    }
+async fn evaluate(id: u64, prefer: BackendKind, models: &[(String, String)], attacks: &[attack::AttackConfig], limit: usize, data: &DataUrls) -> Result<Vec<ModelEvaluation>, String> {
     if limit == 0 {
         return Err("an evaluation needs at least one test image".into());
     }
-    let (device, _, _) = device(backend_name).await;
+    let (device, _, _) = device(prefer).await;
     let test = dataset(&data.test_images, &data.test_labels).await?.take(limit);
     let total = models.len() * attacks.len() * test.len();
-    let mut done = 0;
     let mut last_sent = 0.0;
     let mut evaluations = Vec::new();
     for (name, url) in models {
         let model = model_at(url, &device).await?;
-        let clean = eval::clean(&model, &test, eval::BATCH, &device).await.map_err(|e| e.to_string())?;
-        let (mut results, mut flipped) = (Vec::new(), Vec::new());
-        for config in attacks {
-            let outcomes = eval::outcomes(&model, config, &test, eval::BATCH, &device, |n| {
-                let now = now_ms();
-                if now - last_sent >= 100.0 {
-                    send(&Response::EvalProgress { id, done: done + n, total });
-                    last_sent = now;
-                }
-            })
-            .await
-            .map_err(|e| e.to_string())?;
-            done += outcomes.len();
-            results.push(eval::summarize(config, &outcomes));
-            flipped.push(
-                outcomes
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, o)| eval::flipped(o))
-                    .take(GALLERY)
-                    .map(|(index, o)| FlippedImage { index, label: o.label, adversarial_prediction: o.adversarial_prediction, image: test.image(index).to_vec() })
-                    .collect(),
-            );
-        }
-        evaluations.push(ModelEvaluation { model: name.clone(), n: clean.n, clean_accuracy: clean.accuracy, results, flipped });
+        let before = evaluations.len() * attacks.len() * test.len();
+        let evaluation = session::evaluate_model(name, &model, attacks, &test, crate::eval::BATCH, &device, GALLERY, |n| {
+            let now = now_ms();
+            if now - last_sent >= 100.0 {
+                send(&Response::EvalProgress { id, done: before + n, total });
+                last_sent = now;
+            }
+        })
+        .await?;
+        evaluations.push(evaluation);
     }
     send(&Response::EvalProgress { id, done: total, total });
     Ok(evaluations)
 }
 
+/// The answer to a request either worker serves (`None`: not one of those).
+async fn answer_light(request: &Request) -> Option<Response> {
+    Some(match request {
+        Request::Load { id, backend, url } => match load(*backend, url).await {
+            Ok((backend, note)) => Response::Loaded { id: *id, backend, note },
+            Err(message) => Response::Failed { id: Some(*id), message },
+        },
+        Request::Predict { id, image } => match predict(image.clone()).await {
+            Ok(probabilities) => Response::Predicted { id: *id, probabilities },
+            Err(message) => Response::Failed { id: Some(*id), message },
+        },
+        Request::Sample { id, index, images_url, labels_url } => match dataset(images_url, labels_url).await {
+            Ok(data) if *index < data.len() => Response::Sample { id: *id, index: *index, label: usize::from(data.labels[*index]), image: data.image(*index).to_vec() },
+            Ok(data) => Response::Failed { id: Some(*id), message: format!("test image {index} does not exist: the test set has {} (0–{})", data.len(), data.len() - 1) },
+            Err(message) => Response::Failed { id: Some(*id), message },
+        },
+        Request::NextMistake { id, start, images_url, labels_url } => match next_mistake(*start, images_url, labels_url).await {
+            Ok(index) => Response::Mistake { id: *id, index },
+            Err(message) => Response::Failed { id: Some(*id), message },
+        },
+        Request::Inspect { id, url } => match inspect(url).await {
+            Ok(metadata) => Response::Inspected { id: *id, metadata },
+            Err(message) => Response::Failed { id: Some(*id), message },
+        },
+        _ => return None,
+    })
+}
+
+/// The prediction worker's requests: loads, predictions, test images and checks of uploads.
+/// Attacks, training and sweeps are refused, and their code is not linked into its wasm.
+async fn handle_light(request: Request) {
+    let response = match answer_light(&request).await {
+        Some(response) => response,
+        None => Response::Failed { id: None, message: "the prediction worker does not attack, train or evaluate: the engine does".into() },
+    };
+    send(&response);
+}
+
+/// The engine's requests: everything.
 async fn handle(request: Request) {
+    if let Some(response) = answer_light(&request).await {
+        return send(&response);
+    }
     let response = match request {
-        Request::Load { backend, url } => match load(&backend, &url).await {
-            Ok((backend, note)) => Response::Loaded { backend, note },
-            Err(message) => Response::Failed { id: None, message },
-        },
-        Request::Predict { id, image } => match predict(image).await {
-            Ok(probabilities) => Response::Predicted { id, probabilities },
-            Err(message) => Response::Failed { id: Some(id), message },
-        },
-        Request::Sample { id, index, images_url, labels_url } => match dataset(&images_url, &labels_url).await {
-            Ok(data) if index < data.len() => Response::Sample { id, index, label: usize::from(data.labels[index]), image: data.image(index).to_vec() },
-            Ok(data) => Response::Failed { id: Some(id), message: format!("test image {index} does not exist: the test set has {} (0–{})", data.len(), data.len() - 1) },
-            Err(message) => Response::Failed { id: Some(id), message },
-        },
-        Request::NextMistake { id, start, images_url, labels_url } => match next_mistake(start, &images_url, &labels_url).await {
-            Ok(index) => Response::Mistake { id, index },
-            Err(message) => Response::Failed { id: Some(id), message },
-        },
         Request::Attack { id, config, image, label, model_url } => match run_attack(&config, image, label, model_url.as_deref()).await {
             Ok((adversarial, probabilities)) => Response::Attacked { id, adversarial, probabilities },
             Err(message) => Response::Failed { id: Some(id), message },
         },
-        Request::Inspect { id, url } => match inspect(&url).await {
-            Ok(metadata) => Response::Inspected { id, metadata },
-            Err(message) => Response::Failed { id: Some(id), message },
-        },
         Request::Train { id, backend, config, data, resume_from, epochs_done, best } => {
-            match train(id, &backend, config, &data, resume_from.as_deref(), epochs_done, best.as_ref()).await {
+            match train(id, backend, config, &data, resume_from.as_deref(), epochs_done, best.as_ref()).await {
                 Ok(stopped) => Response::TrainFinished { id, stopped },
                 Err(message) => Response::Failed { id: Some(id), message },
             }
@@ -400,25 +366,37 @@ async fn handle(request: Request) {
             });
             return;
         }
-        Request::Evaluate { id, backend, models, attacks, limit, data } => match evaluate(id, &backend, &models, &attacks, limit, &data).await {
+        Request::Evaluate { id, backend, models, attacks, limit, data } => match evaluate(id, backend, &models, &attacks, limit, &data).await {
             Ok(models) => Response::Evaluated { id, models },
             Err(message) => Response::Failed { id: Some(id), message },
         },
+        Request::Load { .. } | Request::Predict { .. } | Request::Sample { .. } | Request::NextMistake { .. } | Request::Inspect { .. } => return,
     };
     send(&response);
 }
 
-/// Starts listening for requests (the worker binary's `main`).
-pub fn run() {
+/// Starts the engine worker: attacks, training and sweeps besides what the prediction worker
+/// does (the `worker` binary's `main`).
+pub fn run_engine() {
+    listen(|request| wasm_bindgen_futures::spawn_local(handle(request)));
+}
+
+/// Starts the prediction worker (the `predictor` binary's `main`).
+pub fn run_predictor() {
+    listen(|request| wasm_bindgen_futures::spawn_local(handle_light(request)));
+}
+
+/// Listens for requests, each handled by `serve` as its own task.
+fn listen(serve: fn(Request)) {
     console_error_panic_hook::set_once();
-    let onmessage = Closure::<dyn Fn(web_sys::MessageEvent)>::new(|event: web_sys::MessageEvent| {
-        let text = event.data().as_string().unwrap_or_default();
-        match serde_json::from_str::<Request>(&text) {
-            Ok(request) => wasm_bindgen_futures::spawn_local(handle(request)),
+    let onmessage = Closure::<dyn Fn(web_sys::MessageEvent)>::new(move |event: web_sys::MessageEvent| {
+        match super::protocol::from_js::<Request>(event.data()) {
+            Ok(request) => serve(request),
             Err(e) => send(&Response::Failed { id: None, message: format!("bad request: {e}") }),
         }
     });
-    let _ = js_sys::Reflect::set(&js_sys::global(), &JsValue::from_str("onmessage"), onmessage.as_ref());
+    let scope: web_sys::DedicatedWorkerGlobalScope = js_sys::global().unchecked_into();
+    scope.set_onmessage(Some(onmessage.as_ref().unchecked_ref()));
     onmessage.forget();
     send(&Response::Started);
 }

@@ -10,6 +10,7 @@
 //   ADVLAB_BROWSER_DEBUG=1   print every console message and request as it happens
 //   ADVLAB_BROWSER_ARTIFACTS where to save a screenshot when a test fails (default: the temp dir)
 
+import assert from 'node:assert/strict';
 import http from 'node:http';
 import { before, after } from 'node:test';
 import fs from 'node:fs';
@@ -277,6 +278,12 @@ export async function openPage({ webgpu, query = '', siteDir = SITE_DIR, gotoTim
   context.on('requestfailed', (r) => {
     s.failedRequests.push(`${r.url()}: ${r.failure()?.errorText ?? 'failed'}`);
   });
+  // Every Content-Security-Policy violation of the page becomes a console error (s.check fails on it).
+  await context.addInitScript(() => {
+    document.addEventListener('securitypolicyviolation', (e) =>
+      console.error(`CSP violation: ${e.violatedDirective} blocked ${e.blockedURI || '(inline)'} at ${e.sourceFile}:${e.lineNumber}`),
+    );
+  });
   const page = context.pages()[0] ?? (await context.newPage());
   s.page = page;
   page.on('console', (m) => {
@@ -325,9 +332,13 @@ export async function openPage({ webgpu, query = '', siteDir = SITE_DIR, gotoTim
   // Runs fn; on failure prints the diagnostics (console errors etc.) and rethrows.
   // (The full report is printed once per session; later failures refer back to it.)
   let reported = false;
+  s.cspViolations = () => s.console.filter((line) => /Content Security Policy|CSP violation/i.test(line));
   s.check = async (fn) => {
     try {
-      return await fn();
+      const result = await fn();
+      // The page's Content-Security-Policy (scripts/csp.mjs) must never block anything it does.
+      assert.deepEqual(s.cspViolations(), [], 'Content-Security-Policy violations');
+      return result;
     } catch (e) {
       if (!reported) {
         console.error(s.diagnostics());

@@ -227,6 +227,32 @@ for (const v of h.variants()) {
       });
     });
 
+    test('a Content-Security-Policy allows the page and blocks inline scripts and other hosts', { timeout: READY_MS + 30_000 }, async () => {
+      await s.check(async () => {
+        await s.ready();
+        const policy = await s.page.evaluate(() => document.querySelector('meta[http-equiv="Content-Security-Policy"]')?.content ?? null);
+        assert.ok(policy, 'no Content-Security-Policy meta tag');
+        assert.match(policy, /script-src 'self' 'wasm-unsafe-eval'/);
+        assert.doesNotMatch(policy, /unsafe-inline'[^;]*;.*script-src|script-src[^;]*unsafe-inline|https?:/, `policy: ${policy}`);
+        assert.match(policy, /connect-src 'self' blob:;/);
+        assert.match(policy, /worker-src 'self' blob:;/);
+        // An inline script the build did not hash is refused (and reported: the probe's report is
+        // taken out of the console log, which s.check requires free of violations).
+        const before = s.console.length;
+        const ran = await s.page.evaluate(async () => {
+          const el = document.createElement('script');
+          el.textContent = 'window.__cspProbe = true;';
+          document.head.appendChild(el);
+          await new Promise((r) => setTimeout(r, 100)); // the violation event is queued
+          return window.__cspProbe === true;
+        });
+        assert.equal(ran, false, 'an inline script ran despite the policy');
+        const after = s.console.splice(before);
+        assert.ok(after.some((l) => /CSP violation: script-src/.test(l)), `no violation reported: ${JSON.stringify(after)}`);
+        s.console.push(...after.filter((l) => !/CSP violation|Content Security Policy/i.test(l)));
+      });
+    });
+
     test('no request from the page leaves the local server', { timeout: READY_MS + 30_000 }, async (t) => {
       await s.check(async () => {
         await s.ready().catch(() => {}); // judge whatever the page asked for, ready or not
@@ -255,6 +281,59 @@ for (const v of h.variants()) {
         const long = await longTasks();
         t.diagnostic(`PGD-40 took ${Date.now() - started} ms; main-thread tasks over 50 ms: ${JSON.stringify(long)}`);
         assert.deepEqual(long, [], 'long main-thread tasks while the attack ran');
+      });
+    });
+
+    test('a bad value in a form field is shown next to it and changes nothing', { timeout: READY_MS + 30_000 }, async () => {
+      await s.check(async () => {
+        await s.ready();
+        const fieldError = (id) => h.textOfTestId(s.page, `${id}-error`);
+        const settle = async (id, ok) => {
+          const deadline = Date.now() + 10_000;
+          let e;
+          do {
+            e = await fieldError(id);
+            if (ok(e)) return e;
+            await h.sleep(100);
+          } while (Date.now() < deadline);
+          throw new Error(`${id}-error: still ${JSON.stringify(e)}`);
+        };
+        for (const [text, words] of [['2', /ε = 2/], ['fast', /not a number/]]) {
+          await h.fill(s.page, 'train-eps', text);
+          await settle('train-eps', (e) => e !== null && words.test(e));
+        }
+        await h.fill(s.page, 'train-eps', '0.1');
+        await settle('train-eps', (e) => e === null);
+        assert.equal(await s.page.inputValue(h.byTestId('train-eps')), '0.1');
+        // The attack lab's ε is read as it is typed; an L∞ radius over 1 is refused next to it.
+        await h.chooseAttack(s.page, { attack: 'fgsm', eps: 5 });
+        await settle('eps-input', (e) => e !== null && /ε = 5/.test(e));
+        await s.page.fill(h.byTestId('eps-input'), '0.2');
+        await settle('eps-input', (e) => e === null);
+      });
+    });
+
+    test('an engine worker that dies is replaced: the panel says so and the next attack works', { timeout: READY_MS + 8 * PREDICTION_MS }, async (t) => {
+      await s.check(async () => {
+        await s.ready();
+        await h.chooseAttack(s.page, { model: 'mlp-standard', attack: 'fgsm', eps: 0.2 });
+        await h.showTestImage(s.page, 3, PREDICTION_MS);
+        await s.page.locator(h.byTestId('attack-run')).click({ timeout: PREDICTION_MS });
+        await h.waitForTestId(s.page, 'adv-prediction', 4 * PREDICTION_MS);
+        // A panic in the engine's wasm ends up as an uncaught exception in its worker.
+        const engines = [];
+        for (const w of s.page.workers()) {
+          if ((await w.evaluate(() => self.advlabWorker).catch(() => null)) === 'worker') engines.push(w);
+        }
+        assert.equal(engines.length, 1, 'one engine worker serves every panel');
+        await engines[0].evaluate(() => setTimeout(() => { throw new Error('test: the engine crashed'); }));
+        await s.page.waitForFunction(() => /engine stopped/.test(document.querySelector('#lab')?.textContent ?? ''), null, { timeout: 30_000 });
+        await h.showTestImage(s.page, 4, PREDICTION_MS);
+        await s.page.locator(h.byTestId('attack-run')).click({ timeout: PREDICTION_MS });
+        await h.waitForTestId(s.page, 'adv-prediction', 4 * PREDICTION_MS);
+        t.diagnostic('the attack after the crash ran on a new engine');
+        // The crash is reported by the browser as an uncaught worker error: not a test failure.
+        s.pageErrors.splice(0);
       });
     });
 

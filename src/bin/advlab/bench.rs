@@ -19,12 +19,34 @@ pub struct BenchArgs {
     images: usize,
 }
 
+/// Images per timed training batch.
+const BATCH: usize = 128;
+
+impl BenchArgs {
+    /// Checks the counts against the data: the timed batches plus the warm-up one must fit in
+    /// the `train` training images, the attacked images in the `test` test images.
+    fn check(&self, train: usize, test: usize) -> Result<(), String> {
+        let max_batches = (train / BATCH).saturating_sub(1);
+        if !(1..=max_batches).contains(&self.batches) {
+            return Err(format!(
+                "--batches {} is out of range: the {train} training images hold 1–{max_batches} timed batches of {BATCH} (after one warm-up batch)",
+                self.batches
+            ));
+        }
+        if !(1..=test).contains(&self.images) {
+            return Err(format!("--images {} is out of range: the test set has {test} images (1–{test})", self.images));
+        }
+        Ok(())
+    }
+}
+
 pub fn run(data_dir: &Path, args: BenchArgs) -> Result<(), String> {
     let device = super::device();
     let mnist = super::load_mnist(data_dir)?;
+    args.check(mnist.train.len(), mnist.test.len())?;
     let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
     println!("advlab bench — burn CPU backend (flex), {threads} threads");
-    println!("training throughput, batch 128 (one warm-up batch, then {} timed):", args.batches);
+    println!("training throughput, batch {BATCH} (one warm-up batch, then {} timed):", args.batches);
     for arch in [Architecture::Mlp, Architecture::Cnn] {
         for defense in [Defense::None, Defense::FgsmRs, Defense::Pgd] {
             let config = TrainConfig::new(arch, defense).with_attack_steps(10);
@@ -32,7 +54,7 @@ pub fn run(data_dir: &Path, args: BenchArgs) -> Result<(), String> {
             let ad = device.clone().autodiff();
             let mut timed = 0.0;
             for i in 0..=args.batches {
-                let indices: Vec<usize> = (i * 128..(i + 1) * 128).collect();
+                let indices: Vec<usize> = (i * BATCH..(i + 1) * BATCH).collect();
                 let (images, labels) = mnist.train.batch(&indices, &ad);
                 let started = Instant::now();
                 let (loss, _) = trainer.step(images, labels, i as u64, 1e-3);
@@ -42,7 +64,7 @@ pub fn run(data_dir: &Path, args: BenchArgs) -> Result<(), String> {
                 }
             }
             let label = if defense == Defense::Pgd { "pgd (10 steps)".to_string() } else { defense.to_string() };
-            println!("  {:<4} {:<15} {:>9.0} examples/s", arch.name(), label, (args.batches * 128) as f64 / timed);
+            println!("  {:<4} {:<15} {:>9.0} examples/s", arch.name(), label, (args.batches * BATCH) as f64 / timed);
         }
     }
     println!("attack time per image, batch of {} (40 steps unless noted):", args.images);

@@ -6,12 +6,13 @@ mod picture;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use advlab::attack::{self, AttackConfig, AttackMethod};
+use advlab::attack::{AttackConfig, AttackMethod};
 use advlab::data::{Dataset, Mnist};
 use advlab::eval;
+use advlab::session::{self, Norms};
 use advlab::model::weights::{self, Metadata};
 use advlab::model::{Architecture, Classifier};
-use advlab::train::{Defense, TrainConfig, Trainer};
+use advlab::train::{Defense, NoiseKind, TrainConfig, Trainer};
 use burn::tensor::Device;
 use clap::{Args, Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -44,7 +45,7 @@ struct TrainArgs {
     /// Architecture.
     #[arg(long, default_value = "mlp")]
     model: Architecture,
-    /// Defense: none, mixed, fgsm-rs, pgd, trades.
+    /// Defense: none, mixed, fgsm-rs, pgd, trades, noise.
     #[arg(long, default_value = "none")]
     defense: Defense,
     /// Training ε (L∞, [0,1] pixel units).
@@ -80,6 +81,19 @@ struct TrainArgs {
     /// Steps of the inner attack of `pgd` and `trades`.
     #[arg(long, default_value_t = 10)]
     attack_steps: usize,
+    /// Noise of `noise`: gaussian (σ = --noise-std) or uniform (in the L∞ ball of radius --eps).
+    #[arg(long, default_value = "gaussian")]
+    noise: NoiseKind,
+    /// σ of the Gaussian noise of `noise`, in (0, 1] pixel units.
+    #[arg(long, default_value_t = 0.3)]
+    noise_std: f32,
+    /// L2 weight decay in [0, 1], any defense (Adam's coupled penalty: W·θ added to the gradient).
+    #[arg(long, default_value_t = 0.0)]
+    weight_decay: f32,
+    /// Weight λ in [0, 1000] of the input-gradient penalty λ·‖∇ₓ CE‖², any defense
+    /// (finite-difference estimate).
+    #[arg(long, default_value_t = 0.0)]
+    grad_penalty: f32,
     /// Test images for the final robust-accuracy figure stored in the metadata (0: skip).
     #[arg(long, default_value_t = 1000)]
     eval_limit: usize,
@@ -97,13 +111,13 @@ struct TrainArgs {
 
 #[derive(Args)]
 struct AttackParams {
-    /// Iterations of the iterative attacks.
+    /// Iterations of the iterative attacks (Square: queries; AutoAttack: per stage).
     #[arg(long, default_value_t = 40)]
     steps: usize,
     /// Step size (pixel units) of PGD and MIM.
     #[arg(long, default_value_t = 0.01)]
     step_size: f32,
-    /// Random restarts of PGD and APGD.
+    /// Random restarts of PGD, APGD, APGD-T and Square.
     #[arg(long, default_value_t = 1)]
     restarts: usize,
     /// Start PGD at the clean image instead of a random point (BIM).
@@ -115,6 +129,12 @@ struct AttackParams {
     /// Seed of the random starts.
     #[arg(long, default_value_t = 0)]
     seed: u64,
+    /// APGD-T's target classes (the most likely classes other than the label), 1–9.
+    #[arg(long, default_value_t = 9)]
+    target_classes: usize,
+    /// Square's initial fraction of the image a square covers, in (0, 1].
+    #[arg(long, default_value_t = 0.8)]
+    p_init: f32,
 }
 
 impl AttackParams {
@@ -126,7 +146,9 @@ impl AttackParams {
             .with_restarts(self.restarts)
             .with_random_start(!self.no_random_start)
             .with_target(self.target)
-            .with_seed(self.seed);
+            .with_seed(self.seed)
+            .with_target_classes(self.target_classes)
+            .with_p_init(self.p_init);
         config.validate().map_err(|e| e.to_string())?;
         Ok(config)
     }
@@ -137,10 +159,12 @@ struct EvalArgs {
     /// Weights file.
     #[arg(long)]
     weights: PathBuf,
-    /// Attacks (comma-separated): none, fgsm, pgd, pgd-l2, mim, deepfool, cw, apgd.
+    /// Attacks (comma-separated): none, fgsm, pgd, pgd-l2, mim, deepfool, cw, apgd, apgd-t,
+    /// square, autoattack, jsma.
     #[arg(long, value_delimiter = ',', default_value = "none")]
     attack: Vec<String>,
-    /// Budgets ε (comma-separated; L∞ or per-image L2 by attack).
+    /// Budgets ε (comma-separated; L∞, per-image L2 or, for jsma, the fraction of pixels that
+    /// may change, by attack).
     #[arg(long, value_delimiter = ',', default_value = "0.3")]
     eps: Vec<f32>,
     #[command(flatten)]
@@ -244,7 +268,11 @@ fn train(data_dir: &Path, args: TrainArgs) -> Result<(), String> {
         .with_limit(args.limit)
         .with_lambda(args.lambda)
         .with_beta(args.beta)
-        .with_attack_steps(args.attack_steps);
+        .with_attack_steps(args.attack_steps)
+        .with_noise(args.noise)
+        .with_noise_std(args.noise_std)
+        .with_weight_decay(args.weight_decay)
+        .with_grad_penalty(args.grad_penalty);
     config.validate().map_err(|e| e.to_string())?;
     let mnist = load_mnist(data_dir)?;
     let (train_set, validation) = mnist.train.split_validation(config.validation);
@@ -252,7 +280,13 @@ fn train(data_dir: &Path, args: TrainArgs) -> Result<(), String> {
         Some(n) => train_set.take(n),
         None => train_set,
     };
-    let mut trainer = if args.resume && args.out.exists() {
+    if args.resume && !args.out.exists() {
+        return Err(format!(
+            "cannot resume: {} does not exist (check the path, or run without --resume to start a new run)",
+            args.out.display()
+        ));
+    }
+    let mut trainer = if args.resume {
         let (model, meta) = load_weights(&args.out, &device)?;
         if meta.defense != config.defense.name() {
             return Err(format!("cannot resume: {} was trained with defense {}, not {}", args.out.display(), meta.defense, config.defense));
@@ -300,7 +334,8 @@ fn train(data_dir: &Path, args: TrainArgs) -> Result<(), String> {
     let clean = pollster::block_on(eval::clean(&model, &mnist.test, 500, &device)).map_err(|e| e.to_string())?;
     metadata.clean_accuracy = Some(clean.accuracy);
     eprintln!("test accuracy {:.2}% ({} images)", clean.accuracy * 100.0, clean.n);
-    if config.defense != Defense::None && args.eval_limit > 0 {
+    let hardened = config.defense != Defense::None || config.grad_penalty > 0.0;
+    if hardened && args.eval_limit > 0 {
         let test = mnist.test.take(args.eval_limit);
         let attack = AttackConfig::new(AttackMethod::Pgd).with_epsilon(config.epsilon);
         let bar = progress(test.len() as u64, "PGD-40");
@@ -341,15 +376,12 @@ fn evaluate(data_dir: &Path, args: EvalArgs) -> Result<(), String> {
     }
     let mnist = load_mnist(data_dir)?;
     let test = test_subset(&mnist, args.limit);
-    let clean = pollster::block_on(eval::clean(&model, &test, args.batch, &device)).map_err(|e| e.to_string())?;
-    let mut results = Vec::new();
-    for config in &configs {
-        let bar = progress(test.len() as u64, &format!("{} ε={}", config.method, config.epsilon));
-        let report = pollster::block_on(eval::robust(&model, config, &test, args.batch, &device, |d| bar.set_position(d as u64)))
-            .map_err(|e| e.to_string())?;
-        bar.finish_and_clear();
-        results.push(report);
-    }
+    let bar = progress((configs.len() * test.len()) as u64, "attacks");
+    let name = args.weights.display().to_string();
+    let evaluation = pollster::block_on(session::evaluate_model(&name, &model, &configs, &test, args.batch, &device, 0, |d| bar.set_position(d as u64)))?;
+    bar.finish_and_clear();
+    let clean = eval::CleanReport { n: evaluation.n, accuracy: evaluation.clean_accuracy, loss: evaluation.clean_loss };
+    let results = evaluation.results;
     if args.json {
         let out = serde_json::json!({
             "weights": args.weights.display().to_string(),
@@ -362,11 +394,11 @@ fn evaluate(data_dir: &Path, args: EvalArgs) -> Result<(), String> {
     } else {
         println!("{}: {} test images, clean accuracy {:.2}% (loss {:.4})", args.weights.display(), clean.n, clean.accuracy * 100.0, clean.loss);
         if !results.is_empty() {
-            println!("{:<9} {:>6} {:>8} {:>9} {:>8} {:>8} {:>8}", "attack", "eps", "robust", "loss", "success", "mean L∞", "mean L2");
+            println!("{:<10} {:>6} {:>8} {:>9} {:>8} {:>8} {:>8}", "attack", "eps", "robust", "loss", "success", "mean L∞", "mean L2");
         }
         for r in &results {
             println!(
-                "{:<9} {:>6} {:>7.2}% {:>9.4} {:>7.2}% {:>8.4} {:>8.4}",
+                "{:<10} {:>6} {:>7.2}% {:>9.4} {:>7.2}% {:>8.4} {:>8.4}",
                 r.attack,
                 r.eps,
                 r.robust_accuracy * 100.0,
@@ -375,6 +407,10 @@ fn evaluate(data_dir: &Path, args: EvalArgs) -> Result<(), String> {
                 r.mean_linf,
                 r.mean_l2
             );
+            if let Some(broken_by) = &r.broken_by {
+                let counts: Vec<String> = broken_by.iter().map(|(stage, n)| format!("{stage} {n}")).collect();
+                println!("{:<10} broken by: {}", "", counts.join(", "));
+            }
         }
     }
     Ok(())
@@ -388,28 +424,19 @@ fn attack_one(data_dir: &Path, args: AttackArgs) -> Result<(), String> {
     if args.index >= mnist.test.len() {
         return Err(format!("--index {} is out of range: the test set has {} images (0–{})", args.index, mnist.test.len(), mnist.test.len() - 1));
     }
-    let (images, labels) = mnist.test.batch(&[args.index], &device);
-    let adversarial = attack::run(&config, &model, images.clone(), labels);
-    let probabilities = |x| {
-        use burn::module::Module;
-        pollster::block_on(advlab::readback::floats(model.valid().probabilities(x))).map_err(|e| e.to_string())
-    };
-    let before = probabilities(images.clone())?;
-    let after = probabilities(adversarial.clone())?;
     let original = mnist.test.image(args.index).to_vec();
-    let adv = pollster::block_on(advlab::readback::floats(adversarial)).map_err(|e| e.to_string())?;
+    let label = usize::from(mnist.test.labels[args.index]);
+    let before = pollster::block_on(session::probabilities(&model, &original, &device))?;
+    let attacked = pollster::block_on(session::attack_image(&model, &config, &original, label, &device))?;
+    let (after, adv, broken_by) = (&attacked.probabilities, &attacked.adversarial, attacked.broken_by);
     let delta: Vec<f32> = adv.iter().zip(&original).map(|(a, o)| a - o).collect();
-    let argmax = |p: &[f32]| p.iter().enumerate().fold(0, |b, (i, v)| if *v > p[b] { i } else { b });
-    let (pred, adv_pred) = (argmax(&before), argmax(&after));
-    let linf = delta.iter().fold(0.0f32, |m, d| m.max(d.abs()));
-    let l2 = delta.iter().map(|d| d * d).sum::<f32>().sqrt();
-    let l0 = delta.iter().filter(|d| d.abs() > 1e-6).count();
-    let label = mnist.test.labels[args.index];
+    let (pred, adv_pred) = (session::argmax(&before), session::argmax(after));
+    let Norms { linf, l2, l0 } = attacked.norms;
     if let Some(dir) = &args.out {
-        picture::write_triptych(dir, &original, &delta, &adv)?;
+        picture::write_triptych(dir, &original, &delta, adv)?;
     }
     if args.json {
-        let out = serde_json::json!({
+        let mut out = serde_json::json!({
             "index": args.index, "label": label, "attack": config.method.name(), "eps": config.epsilon,
             "target": config.target,
             "prediction": pred, "confidence": before[pred], "probabilities": before,
@@ -418,10 +445,19 @@ fn attack_one(data_dir: &Path, args: AttackArgs) -> Result<(), String> {
             "linf": linf, "l2": l2, "l0": l0,
             "files": args.out.as_ref().map(|d| ["original.png", "perturbation.png", "adversarial.png"].map(|f| d.join(f).display().to_string())),
         });
+        if config.method == AttackMethod::AutoAttack {
+            out["broken_by"] = serde_json::json!(broken_by.map(AttackMethod::name));
+        }
         println!("{out}");
     } else {
         println!("test image {} (label {label}): predicted {pred} ({:.1}%)", args.index, before[pred] * 100.0);
         println!("{} ε={}: predicted {adv_pred} ({:.1}%), L∞ {linf:.4}, L2 {l2:.4}, L0 {l0}", config.method, config.epsilon, after[adv_pred] * 100.0);
+        if config.method == AttackMethod::AutoAttack {
+            match broken_by {
+                Some(stage) => println!("broken by {stage}"),
+                None => println!("no stage broke it"),
+            }
+        }
         if let Some(dir) = &args.out {
             println!("wrote {}/{{original,perturbation,adversarial}}.png", dir.display());
         }

@@ -5,9 +5,12 @@ use leptos::prelude::*;
 
 use super::best;
 use super::picture::PictureCanvas;
-use super::worker_client::{ENGINE, LazyWorker};
-use crate::attack::{AttackConfig, AttackMethod};
+use crate::web::backend::BackendKind;
+use crate::web::client::Engine;
+use super::form::{Binding, config_choice, config_field, config_field_live};
+use crate::attack::{AttackConfig, AttackMethod, Norm};
 use crate::render;
+use crate::session::Norms;
 use crate::web::protocol::{Request, Response};
 
 /// A finished attack, as shown.
@@ -43,10 +46,7 @@ fn OutcomeView(outcome: RwSignal<Option<Outcome>>, prefix: &'static str, title: 
         {move || {
             outcome.get().map(|o| {
                 let (digit, confidence) = best(&o.probabilities);
-                let d = o.delta();
-                let linf = d.iter().fold(0.0f32, |m, v| m.max(v.abs()));
-                let l2 = d.iter().map(|v| v * v).sum::<f32>().sqrt();
-                let l0 = d.iter().filter(|v| v.abs() > 1e-6).count();
+                let Norms { linf, l2, l0 } = Norms::between(&o.original, &o.adversarial);
                 let flipped = if o.config.target.is_some() { Some(digit) == o.config.target } else { digit != o.label };
                 view! {
                     <p class="prediction">
@@ -66,6 +66,31 @@ fn OutcomeView(outcome: RwSignal<Option<Outcome>>, prefix: &'static str, title: 
     }
 }
 
+fn check(c: &AttackConfig) -> Result<(), String> {
+    c.validate().map_err(|e| e.to_string())
+}
+
+/// Picks the attack; an ε out of the new attack's range (an L2 radius carried to an L∞ attack)
+/// becomes its default, and a target it cannot aim for is dropped.
+fn choose_method(c: &mut AttackConfig, method: AttackMethod) {
+    c.method = method;
+    if c.clone().with_target(None).validate().is_err() {
+        c.epsilon = 0.3;
+    }
+    if !method.supports_target() {
+        c.target = None;
+    }
+}
+
+/// The ε field's label: its norm.
+fn epsilon_label(norm: Norm) -> &'static str {
+    match norm {
+        Norm::Linf => "ε (L∞)",
+        Norm::L2 => "ε (L2)",
+        Norm::L0 => "ε (share of pixels)",
+    }
+}
+
 /// The attack panel. `input` is the image to attack; `label` the class to move away from;
 /// `model_url` the weights the worker loads; `method`, `epsilon`, `steps` the parameters a share
 /// link carries. The engine worker starts with the first attack; `on_backend` hears which
@@ -75,20 +100,15 @@ pub fn AttackPanel(
     input: Signal<Option<Vec<f32>>>,
     label: Signal<Option<usize>>,
     model_url: Signal<String>,
-    backend: Signal<Option<&'static str>>,
-    method: RwSignal<AttackMethod>,
-    epsilon: RwSignal<f32>,
-    steps: RwSignal<usize>,
+    backend: Signal<Option<BackendKind>>,
+    config: RwSignal<AttackConfig>,
     model_label: Signal<String>,
     counterpart: Signal<Option<(String, String)>>,
-    on_backend: Callback<(String, Option<String>)>,
+    on_backend: Callback<(BackendKind, Option<String>)>,
 ) -> impl IntoView {
     let compare = RwSignal::new(false);
-    let outcome2 = RwSignal::new(None::<Outcome>);
-    let pending2 = StoredValue::new(None::<(u64, Vec<f32>, usize, AttackConfig)>);
-    let step_size = RwSignal::new(0.01f32);
-    let restarts = RwSignal::new(1usize);
-    let target = RwSignal::new(None::<usize>);
+    let twin_outcome = RwSignal::new(None::<Outcome>);
+    let twin_pending = StoredValue::new(None::<(u64, Vec<f32>, usize, AttackConfig)>);
     let outcome = RwSignal::new(None::<Outcome>);
     let running = RwSignal::new(false);
     // The engine worker starts with the first attack (it is not part of the first view).
@@ -97,12 +117,13 @@ pub fn AttackPanel(
     // An attack asked for before the engine had loaded the model: it runs once it has.
     let deferred = StoredValue::new(false);
     let problem = RwSignal::new(None::<String>);
-    let next_id = StoredValue::new(0u64);
     let pending = StoredValue::new(None::<(u64, Vec<f32>, usize, AttackConfig)>);
     let run_now = StoredValue::new(None::<Callback<()>>);
+    // The request number of the engine's last `Load` (the model and backend of this panel).
+    let load_id = StoredValue::new(0u64);
 
     let on_response = move |response: Response| match response {
-        Response::Loaded { backend, note } => {
+        Response::Loaded { id, backend, note } if id == load_id.get_value() => {
             worker_ready.set(true);
             on_backend.run((backend, note));
             if deferred.get_value() {
@@ -117,24 +138,34 @@ pub fn AttackPanel(
                 outcome.set(Some(Outcome { original, adversarial, probabilities, label, config }));
                 running.set(false);
                 problem.set(None);
-            } else if let Some((_, original, label, config)) = pending2.get_value().filter(|p| p.0 == id) {
-                outcome2.set(Some(Outcome { original, adversarial, probabilities, label, config }));
+            } else if let Some((_, original, label, config)) = twin_pending.get_value().filter(|p| p.0 == id) {
+                twin_outcome.set(Some(Outcome { original, adversarial, probabilities, label, config }));
             }
         }
-        Response::Failed { message, .. } => {
+        Response::Failed { id: Some(id), message } if [load_id.get_value(), pending.get_value().map_or(0, |p| p.0), twin_pending.get_value().map_or(0, |p| p.0)].contains(&id) => {
             running.set(false);
             deferred.set_value(false);
             problem.set(Some(message));
         }
+        // The next attack starts a new engine and loads the model into it.
+        Response::Died { message } => {
+            running.set(false);
+            deferred.set_value(false);
+            worker_ready.set(false);
+            problem.set(Some(format!("The engine stopped ({message}); the next attack starts a new one.")));
+        }
         _ => {}
     };
-    let worker = LazyWorker::new(ENGINE, on_response);
+    let worker = expect_context::<Engine>();
+    worker.listen(move |response| on_response(response.clone()));
     // Once started, the engine loads the page's model (and starts the page's backend) whenever
     // they change.
     let load = move || {
         if let Some(backend) = backend.get_untracked() {
             worker_ready.set(false);
-            if let Err(e) = worker.send(Request::Load { backend: backend.to_string(), url: model_url.get_untracked() }) {
+            let id = worker.next_id();
+            load_id.set_value(id);
+            if let Err(e) = worker.send(Request::Load { id, backend, url: model_url.get_untracked() }) {
                 problem.set(Some(e));
             }
         }
@@ -147,42 +178,36 @@ pub fn AttackPanel(
         }
     });
 
-    let config = move || {
-        AttackConfig::new(method.get())
-            .with_epsilon(epsilon.get())
-            .with_steps(steps.get())
-            .with_step_size(step_size.get())
-            .with_restarts(restarts.get())
-            .with_target(target.get().filter(|_| method.get().supports_target()))
-    };
     let run = move || {
         let (Some(image), Some(label)) = (input.get_untracked(), label.get_untracked()) else {
             problem.set(Some("draw a digit first".into()));
             return;
         };
-        let config = untrack(config);
+        let config = config.get_untracked();
         if let Err(e) = config.validate() {
             problem.set(Some(e.to_string()));
             return;
         }
         running.set(true);
         if !worker_ready.get_untracked() {
-            // First use: start the engine and load the model; the attack follows `Loaded`.
+            // First use, or the engine failed to load or died: (re)start it and load the model;
+            // the attack follows `Loaded`.
             deferred.set_value(true);
-            if !engine_on.get_untracked() {
+            if engine_on.get_untracked() {
+                load();
+            } else {
                 engine_on.set(true);
             }
             return;
         }
-        next_id.update_value(|i| *i += 1);
-        let id = next_id.get_value();
+        let id = worker.next_id();
         pending.set_value(Some((id, image.clone(), label, config.clone())));
         let second = counterpart.get_untracked().filter(|_| compare.get_untracked());
         let mut sent = worker.send(Request::Attack { id, config: config.clone(), image: image.clone(), label, model_url: None });
         if let Some((_, url)) = second {
-            let id2 = id + 1_000_000_000;
-            pending2.set_value(Some((id2, image.clone(), label, config.clone())));
-            sent = sent.and(worker.send(Request::Attack { id: id2, config, image, label, model_url: Some(url) }));
+            let twin_id = worker.next_id();
+            twin_pending.set_value(Some((twin_id, image.clone(), label, config.clone())));
+            sent = sent.and(worker.send(Request::Attack { id: twin_id, config, image, label, model_url: Some(url) }));
         }
         if let Err(e) = sent {
             running.set(false);
@@ -195,67 +220,31 @@ pub fn AttackPanel(
         input.track();
         model_url.track();
         outcome.set(None);
-        outcome2.set(None);
+        twin_outcome.set(None);
     });
     // Live mode: once an attack has run, changing ε re-runs it.
     Effect::new(move |previous: Option<f32>| {
-        let eps = epsilon.get();
+        let eps = config.with(|c| c.epsilon);
         if previous.is_some_and(|p| p != eps) && outcome.with_untracked(Option::is_some) {
             run();
         }
         eps
     });
 
-    let is_l2 = move || method.get().norm() == crate::attack::Norm::L2;
 
     view! {
         <section class="card" id="lab">
             <h2 class="card-title">"Attack"</h2>
             <p class="muted small">"The attack searches a perturbation within ε (L∞: the largest change of any pixel; L2: the length of the whole change) that makes the model misread your digit. It runs in a Web Worker, so drawing never stalls."</p>
             <div class="toolbar">
-                <label class="field">
-                    "Attack"
-                    <select data-testid="attack-select" prop:value=move || method.get().name() on:change=move |ev| {
-                        if let Ok(m) = event_target_value(&ev).parse::<AttackMethod>() {
-                            method.set(m);
-                            let max = if m.norm() == crate::attack::Norm::L2 { 3.0 } else { 0.3 };
-                            if epsilon.get_untracked() > max {
-                                epsilon.set(max);
-                            }
-                        }
-                    }>
-                        {AttackMethod::ALL.iter().map(|m| view! { <option value=m.name()>{m.name()}</option> }).collect_view()}
-                    </select>
-                </label>
-                <label class="field">
-                    {move || if is_l2() { "ε (L2)" } else { "ε (L∞)" }}
-                    <input data-testid="eps-input" type="number" min="0" step="0.01" max=move || { if is_l2() { "10" } else { "1" } }
-                        prop:value=move || epsilon.get().to_string()
-                        on:input=move |ev| { if let Ok(v) = event_target_value(&ev).parse::<f32>() { epsilon.set(v); } } />
-                </label>
-                <label class="field">
-                    "Steps"
-                    <input type="number" min="1" max="1000" prop:value=move || steps.get().to_string()
-                        on:change=move |ev| { if let Ok(v) = event_target_value(&ev).parse::<usize>() { steps.set(v); } } />
-                </label>
-                <label class="field">
-                    "Step size"
-                    <input type="number" min="0.001" step="0.005" prop:value=move || step_size.get().to_string()
-                        on:change=move |ev| { if let Ok(v) = event_target_value(&ev).parse::<f32>() { step_size.set(v); } } />
-                </label>
-                <label class="field" title="Independent random starts of PGD, PGD L2 and APGD; per image the most successful one is kept">
-                    "Restarts"
-                    <input type="number" min="1" max="100" data-testid="restarts-input" prop:value=move || restarts.get().to_string()
-                        prop:disabled=move || !matches!(method.get(), AttackMethod::Pgd | AttackMethod::PgdL2 | AttackMethod::Apgd)
-                        on:change=move |ev| { if let Ok(v) = event_target_value(&ev).parse::<usize>() { restarts.set(v); } } />
-                </label>
-                <label class="field">
-                    "Target"
-                    <select prop:disabled=move || !method.get().supports_target() on:change=move |ev| target.set(event_target_value(&ev).parse::<usize>().ok())>
-                        <option value="">"none"</option>
-                        {(0..10).map(|k| view! { <option value=k.to_string()>{k}</option> }).collect_view()}
-                    </select>
-                </label>
+                {config_choice("Attack", "attack-select", config, &AttackMethod::ALL, Binding { get: |c: &AttackConfig| c.method, set: choose_method, check }, Signal::stored(false))}
+                {config_field_live(Signal::derive(move || epsilon_label(config.with(|c| c.method.norm())).to_string()), "eps-input", config, Binding { get: |c: &AttackConfig| c.epsilon, set: |c: &mut AttackConfig, v| c.epsilon = v, check }, "0.3", Signal::stored(false))}
+                {config_field("Steps", "steps-input", config, Binding { get: |c: &AttackConfig| c.steps, set: |c: &mut AttackConfig, v| c.steps = v, check }, "40", Signal::stored(false))}
+                {config_field("Step size", "step-size-input", config, Binding { get: |c: &AttackConfig| c.step_size, set: |c: &mut AttackConfig, v| c.step_size = v, check }, "0.01", Signal::stored(false))}
+                {config_field("Restarts", "restarts-input", config, Binding { get: |c: &AttackConfig| c.restarts, set: |c: &mut AttackConfig, v| c.restarts = v, check }, "1",
+                    Signal::derive(move || !config.with(|c| c.method.uses_restarts())))}
+                {config_field("Target", "target-input", config, Binding { get: |c: &AttackConfig| c.target, set: |c: &mut AttackConfig, v| c.target = v, check }, "none",
+                    Signal::derive(move || !config.with(|c| c.method.supports_target())))}
                 <label class="field" title="Run the same attack on the model's standard or robust twin">
                     "Compare"
                     <span class="row small">
@@ -278,8 +267,8 @@ pub fn AttackPanel(
             <Show when=move || outcome.with(Option::is_some) fallback=|| view! { <p class="muted small">"Draw a digit or pick a test image, then run the attack."</p> }>
                 <OutcomeView outcome=outcome prefix="" title=Signal::derive(move || model_label.get()) />
             </Show>
-            <Show when=move || compare.get() && outcome2.with(Option::is_some)>
-                <OutcomeView outcome=outcome2 prefix="compare-" title=Signal::derive(move || counterpart.get().map(|c| c.0).unwrap_or_default()) />
+            <Show when=move || compare.get() && twin_outcome.with(Option::is_some)>
+                <OutcomeView outcome=twin_outcome prefix="compare-" title=Signal::derive(move || counterpart.get().map(|c| c.0).unwrap_or_default()) />
             </Show>
         </section>
     }

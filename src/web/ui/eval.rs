@@ -5,33 +5,24 @@
 use leptos::prelude::*;
 
 use super::chart::{LineChart, PALETTE, Series};
-use super::form::{TextField, parse, toggle};
+use super::form::{Binding, config_field, toggle};
 use super::picture::PictureCanvas;
-use super::worker_client::{ENGINE, LazyWorker};
+use crate::web::backend::BackendKind;
+use crate::web::client::Engine;
 use super::zoo::Zoo;
 use crate::attack::{AttackConfig, AttackMethod};
+use crate::session::SweepConfig;
 use crate::render;
 use crate::web::protocol::{DataUrls, ModelEvaluation, Request, Response};
 
 /// A flipped test image to open in the attack lab: model id, attack, ε and test image index.
 pub type OpenInLab = (String, AttackMethod, f32, usize);
 
-/// Parses the ε list (`0, 0.1, 0.3`): non-negative numbers (each attack checks its own range:
-/// L∞ radii in `[0,1]`, L2 radii up to 28).
-fn epsilons(text: &str) -> Result<Vec<f32>, String> {
-    let values: Result<Vec<f32>, String> = text
-        .split([',', ' '])
-        .filter(|t| !t.trim().is_empty())
-        .map(|t| match t.trim().parse::<f32>() {
-            Ok(e) if e.is_finite() && e >= 0.0 => Ok(e),
-            _ => Err(format!("ε list: `{}` is not a number ≥ 0", t.trim())),
-        })
-        .collect();
-    let values = values?;
-    if values.is_empty() {
-        return Err("ε list: give at least one ε, e.g. `0.1, 0.3`".into());
-    }
-    Ok(values)
+/// The sweep's own check while it is being edited: ranges only (the attacks are picked before
+/// a run).
+fn check(sweep: &SweepConfig) -> Result<(), String> {
+    let sweep = if sweep.attacks.is_empty() { SweepConfig { attacks: vec![AttackMethod::Fgsm], ..sweep.clone() } } else { sweep.clone() };
+    sweep.validate().map_err(|e| e.to_string())
 }
 
 /// The evaluate panel. `model_url` resolves a model id to the URL of its weights; `on_open`
@@ -39,17 +30,14 @@ fn epsilons(text: &str) -> Result<Vec<f32>, String> {
 #[component]
 pub fn EvalPanel(
     zoo: Zoo,
-    backend: Signal<String>,
+    backend: Signal<BackendKind>,
     data: Signal<DataUrls>,
     model_url: Callback<String, Option<String>>,
     on_open: Callback<OpenInLab>,
 ) -> impl IntoView {
     let models = RwSignal::new(vec!["mlp-standard".to_string(), "mlp-robust".to_string()]);
-    let attacks = RwSignal::new(vec![AttackMethod::Fgsm, AttackMethod::Pgd]);
-    let eps_text = RwSignal::new("0.05, 0.1, 0.2, 0.3".to_string());
-    let limit = RwSignal::new("200".to_string());
-    let steps = RwSignal::new("40".to_string());
-    let step_size = RwSignal::new("0.01".to_string());
+    // The sweep to run, edited by the form (its values always in range).
+    let sweep = RwSignal::new(SweepConfig::new(vec![AttackMethod::Fgsm, AttackMethod::Pgd], vec![0.05, 0.1, 0.2, 0.3]));
     let running = RwSignal::new(false);
     let progress = RwSignal::new(0f32);
     let problem = RwSignal::new(None::<String>);
@@ -57,7 +45,8 @@ pub fn EvalPanel(
     let selected = RwSignal::new(None::<(usize, usize)>);
     let request_id = StoredValue::new(0u64);
 
-    let worker = LazyWorker::new(ENGINE, move |response| match response {
+    let worker = expect_context::<Engine>();
+    worker.listen(move |response| match response.clone() {
         Response::EvalProgress { id, done, total } if id == request_id.get_value() => progress.set(done as f32 / total.max(1) as f32),
         Response::Evaluated { id, models: evaluations } if id == request_id.get_value() => {
             running.set(false);
@@ -73,9 +62,15 @@ pub fn EvalPanel(
             running.set(false);
             problem.set(Some(message));
         }
-        Response::Failed { id: None, message } => {
+        Response::Failed { id: None, message } if running.get_untracked() => {
             running.set(false);
             problem.set(Some(message));
+        }
+        Response::Died { message } => {
+            if running.get_untracked() {
+                running.set(false);
+                problem.set(Some(format!("The engine stopped ({message}): the sweep did not finish. Run it again to start a new engine.")));
+            }
         }
         _ => {}
     });
@@ -83,13 +78,8 @@ pub fn EvalPanel(
     let run = move || {
         problem.set(None);
         let plan = (|| -> Result<(Vec<(String, String)>, Vec<AttackConfig>, usize), String> {
-            let eps = epsilons(&eps_text.get_untracked())?;
-            let limit: usize = parse("test images", &limit.get_untracked())?;
-            if !(1..=10_000).contains(&limit) {
-                return Err(format!("test images: {limit} is out of range 1..=10000"));
-            }
-            let steps: usize = parse("steps", &steps.get_untracked())?;
-            let step_size: f32 = parse("step size", &step_size.get_untracked())?;
+            let sweep = sweep.get_untracked();
+            sweep.validate().map_err(|e| e.to_string())?;
             let chosen: Vec<(String, String)> = models
                 .get_untracked()
                 .into_iter()
@@ -98,19 +88,12 @@ pub fn EvalPanel(
             if chosen.is_empty() {
                 return Err("pick at least one model".into());
             }
-            let mut configs = Vec::new();
-            for method in attacks.get_untracked() {
-                for &e in &eps {
-                    let config = AttackConfig::new(method).with_epsilon(e).with_steps(steps).with_step_size(step_size);
-                    config.validate().map_err(|e| e.to_string())?;
-                    configs.push(config);
-                }
-            }
-            Ok((chosen, configs, limit))
+            let configs = sweep.attack_configs().map_err(|e| e.to_string())?;
+            Ok((chosen, configs, sweep.limit))
         })();
         match plan {
             Ok((chosen, configs, limit)) => {
-                request_id.set_value(request_id.get_value() + 1);
+                request_id.set_value(worker.next_id());
                 running.set(true);
                 progress.set(0.0);
                 selected.set(None);
@@ -125,7 +108,6 @@ pub fn EvalPanel(
         }
     };
 
-    let text_input = |label: &'static str, testid: &'static str, value: RwSignal<String>| view! { <TextField label=label testid=testid value=value /> };
 
     let table = move || {
         let Some(evaluations) = results.with(|r| r.as_ref().map(|r| r.0.clone())) else { return ().into_any() };
@@ -249,6 +231,17 @@ pub fn EvalPanel(
         .into_any()
     };
 
+    // Picks or drops an attack, keeping the order of `AttackMethod::ALL`.
+    let pick_attack = move |method: AttackMethod, on: bool| {
+        sweep.update(|s| {
+            s.attacks.retain(|m| *m != method);
+            if on {
+                s.attacks.push(method);
+            }
+            s.attacks.sort_by_key(|m| AttackMethod::ALL.iter().position(|x| x == m));
+        })
+    };
+
     view! {
         <section class="card" id="evaluate">
             <h2 class="card-title">"Evaluate"</h2>
@@ -265,16 +258,16 @@ pub fn EvalPanel(
                 <fieldset class="field">
                     <legend>"Attacks"</legend>
                     {AttackMethod::ALL.into_iter().map(|method| view! {
-                        <label class="check"><input type="checkbox" data-testid=format!("eval-attack-{}", method.name()) prop:checked=move || attacks.with(|a| a.contains(&method))
-                            on:change=move |ev| toggle(attacks, method, event_target_checked(&ev)) />{method.name()}</label>
+                        <label class="check"><input type="checkbox" data-testid=format!("eval-attack-{}", method.name()) prop:checked=move || sweep.with(|s| s.attacks.contains(&method))
+                            on:change=move |ev| pick_attack(method, event_target_checked(&ev)) />{method.name()}</label>
                     }).collect_view()}
                 </fieldset>
             </div>
             <div class="toolbar">
-                {text_input("ε list", "eval-eps", eps_text)}
-                {text_input("Test images", "eval-limit", limit)}
-                {text_input("Steps", "eval-steps", steps)}
-                {text_input("Step size", "eval-step-size", step_size)}
+                {config_field("ε list", "eval-eps", sweep, Binding { get: |s: &SweepConfig| s.epsilons.clone(), set: |s: &mut SweepConfig, v| s.epsilons = v, check }, "0.1, 0.3", Signal::derive(move || running.get()))}
+                {config_field("Test images", "eval-limit", sweep, Binding { get: |s: &SweepConfig| s.limit, set: |s: &mut SweepConfig, v| s.limit = v, check }, "200", Signal::derive(move || running.get()))}
+                {config_field("Steps", "eval-steps", sweep, Binding { get: |s: &SweepConfig| s.steps, set: |s: &mut SweepConfig, v| s.steps = v, check }, "40", Signal::derive(move || running.get()))}
+                {config_field("Step size", "eval-step-size", sweep, Binding { get: |s: &SweepConfig| s.step_size, set: |s: &mut SweepConfig, v| s.step_size = v, check }, "0.01", Signal::derive(move || running.get()))}
                 <button class="primary" data-testid="eval-run" on:click=move |_| run() prop:disabled=move || running.get()>"Run"</button>
             </div>
             <Show when=move || { running.get() || progress.get() > 0.0 }>

@@ -9,7 +9,7 @@ mod picture;
 mod probabilities;
 mod sample;
 mod train;
-mod worker_client;
+mod train_form;
 mod zoo;
 
 use leptos::prelude::*;
@@ -17,9 +17,9 @@ use leptos::task::spawn_local;
 
 use super::backend::BackendKind;
 use super::protocol::{DataUrls, Request, Response};
-use crate::attack::AttackMethod;
+use crate::attack::{AttackConfig, AttackMethod};
 use crate::share::{SharedInput, ShareState};
-use worker_client::LazyWorker;
+use crate::web::client::{self, Engine, LazyWorker};
 use attack::AttackPanel;
 use draw::DrawCanvas;
 use probabilities::Probabilities;
@@ -30,27 +30,23 @@ use zoo::{Zoo, ZooPanel};
 
 /// Puts `text` on the clipboard when the browser allows it (the link is shown on the page anyway).
 fn copy_to_clipboard(text: &str) {
-    use wasm_bindgen::{JsCast, JsValue};
     let Some(window) = web_sys::window() else { return };
-    let clipboard = js_sys::Reflect::get(&window.navigator(), &JsValue::from_str("clipboard")).unwrap_or(JsValue::UNDEFINED);
-    if clipboard.is_undefined() {
+    let clipboard = window.navigator().clipboard();
+    // Absent on insecure origins.
+    if wasm_bindgen::JsValue::from(clipboard.clone()).is_undefined() {
         return;
     }
-    if let Ok(write) = js_sys::Reflect::get(&clipboard, &JsValue::from_str("writeText")).and_then(|f| f.dyn_into::<js_sys::Function>().map_err(JsValue::from)) {
-        if let Ok(promise) = write.call1(&clipboard, &JsValue::from_str(text)) {
-            // A refused permission rejects the promise; the link is on the page regardless.
-            if let Ok(promise) = promise.dyn_into::<js_sys::Promise>() {
-                spawn_local(async move {
-                    let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
-                });
-            }
-        }
-    }
+    // A refused permission rejects the promise; the link is on the page regardless.
+    let promise = clipboard.write_text(text);
+    spawn_local(async move {
+        let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
+    });
 }
 
 /// Index and value of the largest of ten probabilities.
 fn best(p: &[f32]) -> (usize, f32) {
-    p.iter().copied().enumerate().fold((0, f32::MIN), |b, (i, v)| if v > b.1 { (i, v) } else { b })
+    let i = crate::session::argmax(p);
+    (i, p.get(i).copied().unwrap_or(0.0))
 }
 
 /// Scrolls the element with this id into view.
@@ -72,6 +68,8 @@ fn absolute(relative: &str) -> String {
 /// The root component: backend, model picker, drawing canvas and live prediction.
 #[component]
 pub fn App() -> impl IntoView {
+    // The one engine worker the panels share (started by the first attack, training or sweep).
+    provide_context(Engine::new());
     let backend_kind = RwSignal::new(None::<BackendKind>);
     let backend_note = RwSignal::new(None::<String>);
     let error = RwSignal::new(None::<String>);
@@ -83,9 +81,8 @@ pub fn App() -> impl IntoView {
     // When the last prediction was asked for, and how long its answer took (ms).
     let predict_sent = StoredValue::new(0f64);
     let latency = RwSignal::new(None::<f64>);
-    let method = RwSignal::new(AttackMethod::Fgsm);
-    let epsilon = RwSignal::new(0.3f32);
-    let steps = RwSignal::new(40usize);
+    // The attack lab's attack (a share link carries its method, ε and steps).
+    let attack = RwSignal::new(AttackConfig::new(AttackMethod::Fgsm));
     // The test image asked for (the predictor worker holds the test set).
     let sample_request = RwSignal::new(None::<usize>);
     let share_url = RwSignal::new(None::<String>);
@@ -93,7 +90,7 @@ pub fn App() -> impl IntoView {
     let sample = RwSignal::new(None::<(usize, usize)>);
     let shown = RwSignal::new(None::<Vec<f32>>);
     // The backend the user asked for; WebGPU falls back to the CPU where it is missing.
-    let backend_choice = RwSignal::new("webgpu".to_string());
+    let backend_choice = RwSignal::new(BackendKind::WebGpu);
     // The zoo is read and the page's link applied before the first model loads.
     let zoo = Zoo::new();
     let link_applied = RwSignal::new(false);
@@ -131,6 +128,16 @@ pub fn App() -> impl IntoView {
         }
         Some(_) => {}
     };
+    // The URL of a model's weights: a file of the site, or a `blob:` URL of the zoo's copy.
+    let url_of = move |id: &str| -> Option<String> {
+        if super::PRETRAINED.contains(&id) {
+            Some(absolute(&format!("models/{id}.safetensors")))
+        } else {
+            zoo.models.with(|m| m.iter().find(|m| m.id == id).map(|m| m.url.clone()))
+        }
+    };
+    // A memo: a change elsewhere in the zoo must not reload the model in use.
+    let model_url = Memo::new(move |_| url_of(&model_id.get()).unwrap_or_else(|| absolute(&format!("models/{}.safetensors", super::PRETRAINED[0]))));
     let on_response = move |response: Response| match response {
         Response::Loaded { .. } => {
             loaded.set(true);
@@ -173,25 +180,24 @@ pub fn App() -> impl IntoView {
             error.set(Some(format!("`{name}` was not added: {message}")));
         }
         Response::Failed { message, .. } => error.set(Some(message)),
+        // A fresh prediction worker starts with the next request: it loads the model first.
+        Response::Died { message } => {
+            error.set(Some(format!("The prediction worker stopped ({message}); it was restarted.")));
+            if pending_upload.try_update_value(Option::take).flatten().is_some() {
+                release_upload_url();
+            }
+            loaded.set(false);
+            send(Request::Load { id: next_id(), backend: BackendKind::Cpu, url: model_url.get_untracked() });
+        }
         _ => {}
     };
-    predictor.set_value(Some(LazyWorker::new(worker_client::PREDICTOR, on_response)));
-    // The URL of a model's weights: a file of the site, or a `blob:` URL of the zoo's copy.
-    let url_of = move |id: &str| -> Option<String> {
-        if super::PRETRAINED.contains(&id) {
-            Some(absolute(&format!("models/{id}.safetensors")))
-        } else {
-            zoo.models.with(|m| m.iter().find(|m| m.id == id).map(|m| m.url.clone()))
-        }
-    };
-    // A memo: a change elsewhere in the zoo must not reload the model in use.
-    let model_url = Memo::new(move |_| url_of(&model_id.get()).unwrap_or_else(|| absolute(&format!("models/{}.safetensors", super::PRETRAINED[0]))));
+    predictor.set_value(Some(LazyWorker::new(client::PREDICTOR, on_response)));
     // Live predictions run on the CPU (one 28×28 image: a GPU round trip would cost more).
     Effect::new(move |_| {
         let url = model_url.get();
         if link_applied.get() {
             loaded.set(false);
-            send(Request::Load { backend: "cpu".into(), url });
+            send(Request::Load { id: next_id(), backend: BackendKind::Cpu, url });
         }
     });
     // The engine's backend: WebGPU where the user wants it and the browser has an adapter (asked
@@ -199,10 +205,10 @@ pub fn App() -> impl IntoView {
     Effect::new(move |_| {
         let choice = backend_choice.get();
         spawn_local(async move {
-            let (kind, note) = match choice.as_str() {
-                "cpu" => (BackendKind::Cpu, None),
-                _ if super::backend::webgpu_adapter().await => (BackendKind::WebGpu, None),
-                _ => (BackendKind::Cpu, Some(super::backend::NO_ADAPTER.to_string())),
+            let (kind, note) = match choice {
+                BackendKind::Cpu => (BackendKind::Cpu, None),
+                BackendKind::WebGpu if super::backend::webgpu_adapter().await => (BackendKind::WebGpu, None),
+                BackendKind::WebGpu => (BackendKind::Cpu, Some(super::backend::NO_ADAPTER.to_string())),
             };
             // The user may have chosen again while the adapter was asked for.
             if backend_choice.get_untracked() != choice {
@@ -212,8 +218,7 @@ pub fn App() -> impl IntoView {
             backend_note.set(note);
         });
     });
-    let on_backend = Callback::new(move |(backend, note): (String, Option<String>)| {
-        let kind = if backend == "webgpu" { BackendKind::WebGpu } else { BackendKind::Cpu };
+    let on_backend = Callback::new(move |(kind, note): (BackendKind, Option<String>)| {
         if backend_kind.get_untracked() != Some(kind) {
             backend_kind.set(Some(kind));
         }
@@ -262,9 +267,11 @@ pub fn App() -> impl IntoView {
             error.set(Some(format!("The link's {}: using the defaults instead.", problems.join("; "))));
         }
         model_id.set(linked.model.clone());
-        method.set(linked.attack);
-        epsilon.set(linked.epsilon);
-        steps.set(linked.steps);
+        attack.update(|a| {
+            a.method = linked.attack;
+            a.epsilon = linked.epsilon;
+            a.steps = linked.steps;
+        });
         match linked.input {
             SharedInput::Empty => {}
             SharedInput::Sample(i) => sample_request.set(Some(i)),
@@ -278,9 +285,9 @@ pub fn App() -> impl IntoView {
     let share = move || {
         let state = ShareState {
             model: model_id.get_untracked(),
-            attack: method.get_untracked(),
-            epsilon: epsilon.get_untracked(),
-            steps: steps.get_untracked(),
+            attack: attack.with_untracked(|a| a.method),
+            epsilon: attack.with_untracked(|a| a.epsilon),
+            steps: attack.with_untracked(|a| a.steps),
             input: match (sample.get_untracked(), input.get_untracked()) {
                 (Some((i, _)), _) => SharedInput::Sample(i),
                 (None, Some(pixels)) => SharedInput::Drawing(pixels),
@@ -304,7 +311,7 @@ pub fn App() -> impl IntoView {
             probs.with(|p| p.as_deref().map(|p| best(p).0))
         })
     });
-    let backend_name = Signal::derive(move || backend_kind.get().map(BackendKind::name));
+    let engine_backend = Signal::derive(move || backend_kind.get());
     // The standard model's robust twin and vice versa, for the side-by-side comparison.
     let counterpart = Memo::new(move |_| {
         let id = model_id.get();
@@ -314,7 +321,7 @@ pub fn App() -> impl IntoView {
     });
     let ready = move || loaded.get() && backend_kind.get().is_some();
     let select_model = move |id: String| model_id.set(id);
-    let backend_name_or_choice = Signal::derive(move || backend_kind.get().map(|k| k.name().to_string()).unwrap_or_else(|| backend_choice.get()));
+    let backend_or_choice = Signal::derive(move || backend_kind.get().unwrap_or_else(|| backend_choice.get()));
     let on_upload = Callback::new(move |(name, bytes): (String, Vec<u8>)| {
         let id = match zoo::model_id(&name) {
             Ok(id) => zoo.free_id(&id),
@@ -349,10 +356,12 @@ pub fn App() -> impl IntoView {
         }
     });
     let model_url_of = Callback::new(move |id: String| url_of(&id));
-    let on_open = Callback::new(move |(model, attack, eps, index): eval::OpenInLab| {
+    let on_open = Callback::new(move |(model, method, eps, index): eval::OpenInLab| {
         model_id.set(model);
-        method.set(attack);
-        epsilon.set(eps);
+        attack.update(|a| {
+            a.method = method;
+            a.epsilon = eps;
+        });
         sample_request.set(Some(index));
         scroll_to("lab");
     });
@@ -382,7 +391,11 @@ pub fn App() -> impl IntoView {
             <label class="field">
                 "Backend"
                 <select data-testid="backend-select" title="WebGPU runs on the graphics card; the CPU backend is burn's, compiled to WebAssembly"
-                    prop:value=move || backend_choice.get() on:change=move |ev| backend_choice.set(event_target_value(&ev))>
+                    prop:value=move || backend_choice.get().name() on:change=move |ev| {
+                        if let Ok(kind) = event_target_value(&ev).parse() {
+                            backend_choice.set(kind);
+                        }
+                    }>
                     <option value="webgpu">"WebGPU"</option>
                     <option value="cpu">"CPU"</option>
                 </select>
@@ -430,10 +443,10 @@ pub fn App() -> impl IntoView {
                     })}
                 </section>
             </div>
-            <AttackPanel input=input.into() label=attack_label model_url=model_url.into() backend=backend_name method=method epsilon=epsilon steps=steps model_label=model_id.into() counterpart=counterpart.into() on_backend=on_backend />
+            <AttackPanel input=input.into() label=attack_label model_url=model_url.into() backend=engine_backend config=attack model_label=model_id.into() counterpart=counterpart.into() on_backend=on_backend />
             <ZooPanel zoo=zoo on_upload=on_upload on_use=on_use on_removed=on_removed on_renamed=on_renamed />
-            <TrainPanel zoo=zoo backend=backend_name_or_choice data=data on_use=on_use />
-            <EvalPanel zoo=zoo backend=backend_name_or_choice data=data model_url=model_url_of on_open=on_open />
+            <TrainPanel zoo=zoo backend=backend_or_choice data=data on_use=on_use />
+            <EvalPanel zoo=zoo backend=backend_or_choice data=data model_url=model_url_of on_open=on_open />
         </main>
     }
 }

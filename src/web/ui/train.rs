@@ -2,20 +2,20 @@
 //! guard made visible, and a run that survives a reload (its last finished epoch is kept in
 //! IndexedDB and training resumes from it).
 
-use base64::Engine;
-use base64::engine::general_purpose::STANDARD as BASE64;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use serde::{Deserialize, Serialize};
 
 use super::chart::{LineChart, Marker, PALETTE, Series};
-use super::form::{TextField, parse as field};
-use super::worker_client::{ENGINE, LazyWorker};
+use super::train_form::TrainForm;
+use crate::web::backend::BackendKind;
+use crate::web::client::Engine;
 use super::zoo::Zoo;
 use crate::model::Architecture;
 use crate::model::weights;
 use crate::train::{BatchReport, Defense, EpochReport, TrainConfig};
 use crate::web::protocol::{BestEpoch, DataUrls, Request, Response, TrainAction};
+use crate::web::lock;
 use crate::web::store::{self, BEST_EPOCH, CURRENT_RUN, RUNS, Record};
 
 /// One finished epoch as the panel shows it.
@@ -68,17 +68,9 @@ enum Status {
 /// The train panel. `backend` is the backend the user chose (`webgpu` or `cpu`), `data` the
 /// dataset URLs; a finished or stopped run joins `zoo`, and `on_use` selects it in the lab.
 #[component]
-pub fn TrainPanel(zoo: Zoo, backend: Signal<String>, data: Signal<DataUrls>, on_use: Callback<String>) -> impl IntoView {
-    let architecture = RwSignal::new("mlp".to_string());
-    let defense = RwSignal::new("none".to_string());
-    let epsilon = RwSignal::new("0.3".to_string());
-    let epochs = RwSignal::new("1".to_string());
-    let limit = RwSignal::new(String::new());
-    let batch = RwSignal::new("64".to_string());
-    let learning_rate = RwSignal::new("0.002".to_string());
-    let seed = RwSignal::new("0".to_string());
-    let lambda = RwSignal::new("0.5".to_string());
-    let beta = RwSignal::new("6".to_string());
+pub fn TrainPanel(zoo: Zoo, backend: Signal<BackendKind>, data: Signal<DataUrls>, on_use: Callback<String>) -> impl IntoView {
+    // The next run, edited by the form (always a valid configuration).
+    let config = RwSignal::new(TrainConfig::interactive(Architecture::Mlp, Defense::None));
 
     let run = RwSignal::new(None::<Run>);
     let status = RwSignal::new(Status::Idle);
@@ -90,44 +82,56 @@ pub fn TrainPanel(zoo: Zoo, backend: Signal<String>, data: Signal<DataUrls>, on_
     let run_id = StoredValue::new(0u64);
     // False until the check for a run stored by an earlier visit is done.
     let checked = RwSignal::new(false);
+    // Epochs of the run that IndexedDB holds (what a reload would resume from).
+    let saved_epochs = RwSignal::new(None::<usize>);
+    // How often this run's engine died and the run was resumed on a new one.
+    let restarts = StoredValue::new(0u32);
+    // Resumes the stored run (set once `launch` exists; the worker's listener needs it first).
+    let resume_later = StoredValue::new(None::<Callback<()>>);
+    // This tab's hold on the training lock while it trains (two tabs never share a stored run).
+    let training_lock = StoredValue::new_local(None::<lock::HeldLock>);
 
     // Saves the run and its last finished epoch's weights, so that a reload resumes it.
     let persist = move || {
         let Some(r) = run.get_untracked() else { return };
         let bytes = weights_now.get_value().unwrap_or_default();
         spawn_local(async move {
-            let Ok(info) = serde_json::to_string(&r) else { return };
-            if let Err(e) = store::write(RUNS, &Record { id: CURRENT_RUN.into(), info, bytes }).await {
-                problem.set(Some(e));
+            let saved = match Record::new(CURRENT_RUN, &r, bytes) {
+                Ok(record) => store::write(RUNS, &record).await,
+                Err(e) => Err(e),
+            };
+            match saved {
+                Ok(()) => saved_epochs.set(Some(r.epochs_done)),
+                Err(e) => problem.set(Some(e)),
             }
         });
     };
-    // The run ended: its last finished epoch joins the zoo, then the stored run is dropped (it
-    // stays stored, resumable by a reload, when the zoo cannot take the model).
+    // The run ended: its last finished epoch joins the zoo and the stored run is dropped, in one
+    // transaction (a reload at any moment finds the run or the model, never both or neither). The
+    // run stays stored, resumable by a reload, when the zoo cannot take the model.
     let conclude = move |final_status: Status| {
         status.set(final_status);
         speed.set(None);
+        training_lock.set_value(None);
         let name = run.get_untracked().map(|r| r.name);
         let bytes = weights_now.get_value();
         spawn_local(async move {
-            let kept = match (name, bytes) {
+            let dropped = match (name, bytes) {
                 (Some(name), Some(bytes)) => {
                     // Another model may have taken the name meanwhile (an upload, a rename).
                     let name = zoo.free_id(&name);
-                    match weights::metadata(&bytes) {
-                        Ok(metadata) => match zoo.add(name.clone(), bytes, metadata).await {
-                            Ok(()) => {
-                                finished_model.set(Some(name));
-                                true
-                            }
-                            Err(e) => {
-                                problem.set(Some(e));
-                                false
-                            }
-                        },
-                        Err(e) => {
-                            problem.set(Some(e.to_string()));
+                    let added = match weights::metadata(&bytes) {
+                        Ok(metadata) => zoo.add_from(name.clone(), bytes, metadata, Some((RUNS, &[CURRENT_RUN, BEST_EPOCH]))).await,
+                        Err(e) => Err(format!("the last epoch's weights cannot be read ({e}); the run stays stored")),
+                    };
+                    match added {
+                        Ok(()) => {
+                            finished_model.set(Some(name));
                             true
+                        }
+                        Err(e) => {
+                            problem.set(Some(e));
+                            false
                         }
                     }
                 }
@@ -135,12 +139,11 @@ pub fn TrainPanel(zoo: Zoo, backend: Signal<String>, data: Signal<DataUrls>, on_
                     if final_status == Status::Stopped {
                         problem.set(Some("stopped before the first epoch finished: there is no model to keep".into()));
                     }
-                    true
+                    store::delete(RUNS, CURRENT_RUN).await.is_ok() && store::delete(RUNS, BEST_EPOCH).await.is_ok()
                 }
             };
-            if kept {
-                let _ = store::delete(RUNS, CURRENT_RUN).await;
-                let _ = store::delete(RUNS, BEST_EPOCH).await;
+            if dropped {
+                saved_epochs.set(None);
             }
         });
     };
@@ -165,29 +168,41 @@ pub fn TrainPanel(zoo: Zoo, backend: Signal<String>, data: Signal<DataUrls>, on_
                 }
             });
         }
-        Response::TrainEpoch { id, report, test_accuracy, weights, epochs_done, best } if id == run_id.get_value() => match BASE64.decode(weights) {
-            Ok(bytes) => {
-                // fgsm-rs: the best epoch so far is kept too, so that a resumed run's collapse
-                // guard can compare against it and restore it.
-                if let (true, Some(accuracy)) = (best, report.validation_robust_accuracy) {
-                    let record = Record { id: BEST_EPOCH.into(), info: serde_json::to_string(&Best { epoch: epochs_done, accuracy }).unwrap_or_default(), bytes: bytes.clone() };
+        Response::TrainEpoch { id, report, test_accuracy, weights: bytes, epochs_done, best } if id == run_id.get_value() => {
+            // fgsm-rs: the best epoch so far is kept too, so that a resumed run's collapse guard
+            // can compare against it and restore it.
+            if let (true, Some(accuracy)) = (best, report.validation_robust_accuracy) {
+                if let Ok(record) = Record::new(BEST_EPOCH, &Best { epoch: epochs_done, accuracy }, bytes.clone()) {
                     spawn_local(async move {
                         let _ = store::write(RUNS, &record).await;
                     });
                 }
-                weights_now.set_value(Some(bytes));
-                run.update(|r| {
-                    if let Some(r) = r {
-                        r.epochs_done = epochs_done;
-                        r.epochs.push(EpochPoint { report, test_accuracy });
-                    }
-                });
-                persist();
             }
-            Err(e) => problem.set(Some(format!("the worker sent unreadable weights after epoch {epochs_done}: {e}"))),
-        },
+            weights_now.set_value(Some(bytes));
+            run.update(|r| {
+                if let Some(r) = r {
+                    r.epochs_done = epochs_done;
+                    r.epochs.push(EpochPoint { report, test_accuracy });
+                }
+            });
+            persist();
+        }
         Response::TrainFinished { id, stopped } if id == run_id.get_value() => conclude(if stopped { Status::Stopped } else { Status::Finished }),
-        // The run failed, or its worker died: keep what finished, and do not resume it on reload.
+        // The engine died mid-run: a fresh one goes on from the last finished epoch (stored after
+        // every epoch), once; a second death ends the run, keeping what finished.
+        Response::Died { message } if busy_now() => {
+            if restarts.get_value() == 0 {
+                restarts.set_value(1);
+                problem.set(Some(format!("The engine stopped ({message}); training goes on from the last finished epoch on a new one.")));
+                if let Some(resume) = resume_later.get_value() {
+                    resume.run(());
+                }
+            } else {
+                problem.set(Some(format!("The engine stopped again ({message}): the run ends with its last finished epoch.")));
+                conclude(Status::Failed);
+            }
+        }
+        // The run failed: keep what finished, and do not resume it on reload.
         Response::Failed { id: Some(id), message } if id == run_id.get_value() => {
             problem.set(Some(message));
             conclude(Status::Failed);
@@ -200,10 +215,11 @@ pub fn TrainPanel(zoo: Zoo, backend: Signal<String>, data: Signal<DataUrls>, on_
         }
         _ => {}
     };
-    let worker = LazyWorker::new(ENGINE, on_response);
+    let worker = expect_context::<Engine>();
+    worker.listen(move |response| on_response(response.clone()));
 
     let launch = move |r: Run, resume_from: Option<Vec<u8>>, best: Option<(Best, Vec<u8>)>| {
-        run_id.set_value(run_id.get_value() + 1);
+        run_id.set_value(worker.next_id());
         let urls = (|| -> Result<_, String> {
             let resume = resume_from.as_deref().map(super::zoo::blob_url).transpose()?;
             let best = match best {
@@ -240,36 +256,26 @@ pub fn TrainPanel(zoo: Zoo, backend: Signal<String>, data: Signal<DataUrls>, on_
     let start = move || {
         problem.set(None);
         finished_model.set(None);
-        let config = (|| -> Result<TrainConfig, String> {
-            let architecture: Architecture = architecture.get_untracked().parse()?;
-            let defense: Defense = defense.get_untracked().parse()?;
-            let limit = match limit.get_untracked().trim() {
-                "" => None,
-                text => Some(field::<usize>("training images", text)?),
-            };
-            let config = TrainConfig::new(architecture, defense)
-                .with_epsilon(field("ε", &epsilon.get_untracked())?)
-                .with_epochs(field("epochs", &epochs.get_untracked())?)
-                .with_batch_size(field("batch size", &batch.get_untracked())?)
-                .with_learning_rate(field("learning rate", &learning_rate.get_untracked())?)
-                .with_seed(field("seed", &seed.get_untracked())?)
-                .with_limit(limit)
-                .with_lambda(field("λ", &lambda.get_untracked())?)
-                .with_beta(field("β", &beta.get_untracked())?);
-            config.validate().map_err(|e| e.to_string())?;
-            Ok(config)
-        })();
+        restarts.set_value(0);
+        let config: Result<TrainConfig, String> = config.get_untracked().validate().map(|()| config.get_untracked()).map_err(|e| e.to_string());
         match config {
-            Ok(config) => {
+            Ok(config) => spawn_local(async move {
+                if training_lock.with_value(Option::is_none) {
+                    match lock::take(lock::TRAINING, false).await {
+                        Some(held) => training_lock.set_value(Some(held)),
+                        None => {
+                            problem.set(Some("Another tab of advlab is training: one run at a time, so that neither overwrites the other's stored run. Stop it there or let it finish.".into()));
+                            return;
+                        }
+                    }
+                }
+                let _ = store::delete(RUNS, BEST_EPOCH).await;
                 let name = zoo.free_id(&format!("{}-{}", config.architecture, config.defense));
                 weights_now.set_value(None);
                 let r = Run { name, config, epochs_done: 0, epochs: Vec::new(), curve: Vec::new() };
                 launch(r, None, None);
                 persist();
-                spawn_local(async move {
-                    let _ = store::delete(RUNS, BEST_EPOCH).await;
-                });
-            }
+            }),
             Err(e) => problem.set(Some(e)),
         }
     };
@@ -282,29 +288,53 @@ pub fn TrainPanel(zoo: Zoo, backend: Signal<String>, data: Signal<DataUrls>, on_
         }
     };
 
-    // A run stored by an earlier visit resumes from its last finished epoch.
-    spawn_local(async move {
-        match store::read(RUNS, CURRENT_RUN).await {
-            Ok(Some(record)) => match serde_json::from_str::<Run>(&record.info) {
-                Ok(r) => {
-                    let resume = (!record.bytes.is_empty()).then_some(record.bytes);
-                    let r = if resume.is_some() { r } else { Run { epochs_done: 0, epochs: Vec::new(), curve: Vec::new(), ..r } };
-                    let best = match store::read(RUNS, BEST_EPOCH).await {
-                        Ok(Some(b)) if resume.is_some() && !b.bytes.is_empty() => serde_json::from_str::<Best>(&b.info).ok().filter(|x| x.epoch <= r.epochs_done).map(|x| (x, b.bytes)),
-                        _ => None,
-                    };
-                    weights_now.set_value(resume.clone());
-                    launch(r, resume, best);
+    // The run stored in IndexedDB (by an earlier visit, or before its engine died) resumes from
+    // its last finished epoch. A stored run this version cannot read is never dropped with its
+    // weights: they join the zoo.
+    let resume_stored = move || {
+        spawn_local(async move {
+            // Another tab may be training the stored run: it goes on here once that tab lets go
+            // of it (at once after a reload), and is read again then.
+            if training_lock.with_value(Option::is_none) && matches!(store::read(RUNS, CURRENT_RUN).await, Ok(Some(_))) {
+                if let Some(held) = lock::take(lock::TRAINING, true).await {
+                    training_lock.set_value(Some(held));
                 }
-                Err(_) => {
-                    let _ = store::delete(RUNS, CURRENT_RUN).await;
-                }
-            },
-            Ok(None) => {}
-            Err(e) => problem.set(Some(e)),
-        }
-        checked.set(true);
-    });
+            }
+            match store::read(RUNS, CURRENT_RUN).await {
+                Ok(Some(record)) => match record.info::<Run>() {
+                    Ok(r) => {
+                        let resume = (!record.bytes.is_empty()).then_some(record.bytes);
+                        let r = if resume.is_some() { r } else { Run { epochs_done: 0, epochs: Vec::new(), curve: Vec::new(), ..r } };
+                        let best = match store::read(RUNS, BEST_EPOCH).await {
+                            Ok(Some(b)) if resume.is_some() && !b.bytes.is_empty() => b.info::<Best>().ok().filter(|x| x.epoch <= r.epochs_done).map(|x| (x, b.bytes)),
+                            _ => None,
+                        };
+                        weights_now.set_value(resume.clone());
+                        saved_epochs.set(Some(r.epochs_done));
+                        launch(r, resume, best);
+                    }
+                    Err(e) => {
+                        let kept = match weights::metadata(&record.bytes) {
+                            Ok(metadata) => {
+                                let name = zoo.free_id("recovered-run");
+                                zoo.add_from(name.clone(), record.bytes, metadata, Some((RUNS, &[CURRENT_RUN, BEST_EPOCH]))).await.map(|()| format!("its last finished epoch joined your models as `{name}`"))
+                            }
+                            Err(_) => store::delete(RUNS, CURRENT_RUN).await.map(|()| "it had no finished epoch".to_string()),
+                        };
+                        problem.set(Some(match kept {
+                            Ok(what) => format!("The stored training run could not be read ({e}): {what}."),
+                            Err(why) => format!("The stored training run could not be read ({e}) and is kept as it is: {why}"),
+                        }));
+                    }
+                },
+                Ok(None) => {}
+                Err(e) => problem.set(Some(e)),
+            }
+            checked.set(true);
+        });
+    };
+    resume_later.set_value(Some(Callback::new(move |()| resume_stored())));
+    resume_stored();
 
     let busy = move || matches!(status.get(), Status::Loading | Status::Running | Status::Paused);
     // Memos: the charts read their series twice (lines and legend) on every progress message.
@@ -332,7 +362,11 @@ pub fn TrainPanel(zoo: Zoo, backend: Signal<String>, data: Signal<DataUrls>, on_
         run.with(|r| {
             r.as_ref()
                 .and_then(|r| r.epochs.iter().find(|e| e.report.stopped.is_some()))
-                .map(|e| vec![Marker { x: e.report.epoch as f32, text: "collapse: stopped".into() }])
+                .map(|e| {
+                    // The collapse guard or a diverged run (NaN/∞ loss): its report says which.
+                    let why = if e.report.stopped.as_deref().is_some_and(|s| s.contains("diverged")) { "diverged: stopped" } else { "collapse: stopped" };
+                    vec![Marker { x: e.report.epoch as f32, text: why.into() }]
+                })
                 .unwrap_or_default()
         })
     });
@@ -350,39 +384,14 @@ pub fn TrainPanel(zoo: Zoo, backend: Signal<String>, data: Signal<DataUrls>, on_
             Status::Failed => "Failed".to_string(),
         }
     };
-    let text_input = move |label: &'static str, testid: &'static str, value: RwSignal<String>, hint: &'static str| {
-        view! { <TextField label=label testid=testid value=value hint=hint disabled=Signal::derive(busy) /> }
-    };
 
     view! {
         <section class="card" id="train">
             <h2 class="card-title">"Train"</h2>
             <p class="muted small">"Train a classifier on the 60,000 MNIST training images, in a Web Worker on this page's backend. "
                 <strong>"mixed"</strong>" adds FGSM images to the loss with weight λ; "<strong>"fgsm-rs"</strong>" is fast adversarial training (FGSM from a random start, Wong et al. 2020), guarded against catastrophic overfitting: when held-out PGD accuracy collapses, the best epoch is restored and training stops; "
-                <strong>"pgd"</strong>" is Madry et al.'s PGD-10 training; "<strong>"trades"</strong>" trades accuracy for robustness with weight β (Zhang et al. 2019). 1,000 training images are held out to check every epoch. A reload resumes the run from its last finished epoch."</p>
-            <div class="toolbar">
-                <label class="field">
-                    "Model"
-                    <select data-testid="train-model-select" prop:value=move || architecture.get() on:change=move |ev| architecture.set(event_target_value(&ev)) prop:disabled=busy>
-                        <option value="mlp">"MLP (784-128-10)"</option>
-                        <option value="cnn">"CNN (2 conv + 2 fc)"</option>
-                    </select>
-                </label>
-                <label class="field">
-                    "Defense"
-                    <select data-testid="train-defense-select" prop:value=move || defense.get() on:change=move |ev| defense.set(event_target_value(&ev)) prop:disabled=busy>
-                        {Defense::ALL.iter().map(|d| view! { <option value=d.name()>{d.name()}</option> }).collect_view()}
-                    </select>
-                </label>
-                {text_input("ε", "train-eps", epsilon, "0.3")}
-                {text_input("Epochs", "train-epochs", epochs, "1")}
-                {text_input("Training images", "train-limit", limit, "all (59,000)")}
-                {text_input("Batch size", "train-batch", batch, "64")}
-                {text_input("Learning rate", "train-lr", learning_rate, "0.002")}
-                {text_input("Seed", "train-seed", seed, "0")}
-                <Show when=move || defense.get() == "mixed">{text_input("λ", "train-lambda", lambda, "0.5")}</Show>
-                <Show when=move || defense.get() == "trades">{text_input("β", "train-beta", beta, "6")}</Show>
-            </div>
+                <strong>"pgd"</strong>" is Madry et al.'s PGD-10 training; "<strong>"trades"</strong>" trades accuracy for robustness with weight β (Zhang et al. 2019); "<strong>"noise"</strong>" trains on randomly perturbed images (a baseline, not a defense against worst-case attacks). Weight decay and the input-gradient penalty combine with any of them. 1,000 training images are held out to check every epoch. A reload resumes the run from its last finished epoch."</p>
+            <TrainForm config=config disabled=Signal::derive(busy) />
             <div class="toolbar">
                 <button class="primary" data-testid="train-start" on:click=move |_| start() prop:disabled=move || busy() || !checked.get()>"Start"</button>
                 <Show when=move || status.get() == Status::Paused
@@ -390,7 +399,8 @@ pub fn TrainPanel(zoo: Zoo, backend: Signal<String>, data: Signal<DataUrls>, on_
                     <button data-testid="train-resume" on:click=move |_| control(TrainAction::Resume)>"Resume"</button>
                 </Show>
                 <button class="danger" data-testid="train-stop" on:click=move |_| control(TrainAction::Stop) prop:disabled=move || !busy()>"Stop"</button>
-                <span class="muted small" data-testid="train-status" data-value=move || format!("{:?}", status.get()).to_lowercase()>{status_text}</span>
+                <span class="muted small" data-testid="train-status" data-value=move || format!("{:?}", status.get()).to_lowercase()
+                    data-checked=move || checked.get().to_string() data-saved-epochs=move || saved_epochs.get().map(|e| e.to_string()).unwrap_or_default()>{status_text}</span>
             </div>
             <div class="progress" data-testid="train-progress" data-value=move || progress.get().to_string() style=move || format!("--p: {}", progress.get())
                 role="progressbar" aria-valuemin="0" aria-valuemax="1" aria-valuenow=move || progress.get().to_string()></div>

@@ -4,6 +4,7 @@
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use wasm_bindgen::JsCast;
+use wasm_bindgen::prelude::*;
 
 use crate::model::weights::Metadata;
 use crate::web::store::{self, MODELS, Record};
@@ -26,7 +27,14 @@ pub struct ZooModel {
 pub struct Zoo {
     /// The models, oldest first.
     pub models: RwSignal<Vec<ZooModel>>,
+    /// True once [`Zoo::load`] has read IndexedDB (the `zoo-list` hook's `data-loaded`).
+    pub loaded: RwSignal<bool>,
+    /// Tells the site's other tabs that the stored models changed (they read them again).
+    channel: StoredValue<Option<web_sys::BroadcastChannel>, LocalStorage>,
 }
+
+/// The BroadcastChannel the site's tabs announce zoo changes on.
+const ZOO_CHANNEL: &str = "advlab-zoo";
 
 /// A `blob:` URL holding `bytes`, for the workers to fetch and for downloads.
 pub fn blob_url(bytes: &[u8]) -> Result<String, String> {
@@ -53,20 +61,51 @@ pub fn model_id(name: &str) -> Result<String, String> {
 impl Zoo {
     /// An empty zoo; [`Zoo::load`] fills it from IndexedDB.
     pub fn new() -> Self {
-        Zoo { models: RwSignal::new(Vec::new()) }
+        let channel = web_sys::BroadcastChannel::new(ZOO_CHANNEL).ok();
+        let zoo = Zoo { models: RwSignal::new(Vec::new()), loaded: RwSignal::new(false), channel: StoredValue::new_local(channel.clone()) };
+        if let Some(channel) = channel {
+            // Another tab added, renamed or deleted a model: read the store again.
+            let on_message = Closure::<dyn Fn()>::new(move || {
+                spawn_local(async move {
+                    let _ = zoo.load().await;
+                });
+            });
+            channel.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+            on_message.forget();
+        }
+        zoo
     }
 
-    /// Reads the stored models (records that are not models are skipped).
+    /// Tells the other tabs that the stored models changed.
+    fn announce(self) {
+        self.channel.with_value(|c| {
+            if let Some(c) = c {
+                let _ = c.post_message(&JsValue::from_str("changed"));
+            }
+        });
+    }
+
+    /// Reads the stored models (records that are not models are skipped). A model already
+    /// listed keeps its `blob:` URL (the model in use is not reloaded); the URLs of models that
+    /// went are released.
     pub async fn load(self) -> Result<(), String> {
         let records = store::list(MODELS).await?;
-        let models = records
+        let before = self.models.get_untracked();
+        let models: Vec<ZooModel> = records
             .into_iter()
             .filter_map(|r| {
-                let metadata = serde_json::from_str(&r.info).ok()?;
-                Some(ZooModel { url: blob_url(&r.bytes).ok()?, size: r.bytes.len(), id: r.id, metadata })
+                let metadata = r.info().ok()?;
+                match before.iter().find(|m| m.id == r.id && m.size == r.bytes.len() && m.metadata == metadata) {
+                    Some(kept) => Some(kept.clone()),
+                    None => Some(ZooModel { url: blob_url(&r.bytes).ok()?, size: r.bytes.len(), id: r.id, metadata }),
+                }
             })
             .collect();
+        for gone in before.iter().filter(|b| !models.iter().any(|m| m.url == b.url)) {
+            let _ = web_sys::Url::revoke_object_url(&gone.url);
+        }
         self.models.set(models);
+        self.loaded.set(true);
         Ok(())
     }
 
@@ -93,8 +132,17 @@ impl Zoo {
 
     /// Stores a model (replacing one with the same id) and lists it.
     pub async fn add(self, id: String, bytes: Vec<u8>, metadata: Metadata) -> Result<(), String> {
-        let info = serde_json::to_string(&metadata).map_err(|e| e.to_string())?;
-        store::write(MODELS, &Record { id: id.clone(), info, bytes: bytes.clone() }).await?;
+        self.add_from(id, bytes, metadata, None).await
+    }
+
+    /// Stores a model and, in the same transaction, deletes the records `ids` of store `from`
+    /// (a finished training run becomes a model: never both, never neither); then lists it.
+    pub async fn add_from(self, id: String, bytes: Vec<u8>, metadata: Metadata, from: Option<(&str, &[&str])>) -> Result<(), String> {
+        let record = Record::new(&id, &metadata, bytes.clone())?;
+        match from {
+            Some((store, ids)) => store::write_and_delete(MODELS, &record, store, ids).await?,
+            None => store::write(MODELS, &record).await?,
+        }
         let model = ZooModel { url: blob_url(&bytes)?, size: bytes.len(), id: id.clone(), metadata };
         self.models.update(|m| match m.iter_mut().find(|m| m.id == id) {
             Some(slot) => {
@@ -103,6 +151,7 @@ impl Zoo {
             }
             None => m.push(model),
         });
+        self.announce();
         Ok(())
     }
 
@@ -113,6 +162,7 @@ impl Zoo {
             let _ = web_sys::Url::revoke_object_url(&model.url);
         }
         self.models.update(|m| m.retain(|m| m.id != id));
+        self.announce();
         Ok(())
     }
 
@@ -126,13 +176,14 @@ impl Zoo {
             return Err(format!("a model named `{new_id}` exists already: choose another name"));
         }
         let record = store::read(MODELS, &id).await?.ok_or_else(|| format!("model `{id}` is not stored"))?;
-        store::write(MODELS, &Record { id: new_id.clone(), ..record }).await?;
-        store::delete(MODELS, &id).await?;
+        // One transaction: a reload at any moment finds the model under one name, never two.
+        store::write_and_delete(MODELS, &Record { id: new_id.clone(), ..record }, MODELS, &[&id]).await?;
         self.models.update(|m| {
             if let Some(model) = m.iter_mut().find(|m| m.id == id) {
                 model.id = new_id.clone();
             }
         });
+        self.announce();
         Ok(new_id)
     }
 }
@@ -150,15 +201,24 @@ pub fn describe(metadata: &Metadata) -> String {
     text
 }
 
-/// Reads the file chosen in a file input: its name and bytes.
-async fn chosen_file(input: &web_sys::HtmlElement) -> Option<(String, Vec<u8>)> {
-    let files = js_sys::Reflect::get(input, &"files".into()).ok()?;
-    let file = js_sys::Reflect::get(&files, &0.into()).ok().filter(|f| !f.is_undefined())?;
-    let name = js_sys::Reflect::get(&file, &"name".into()).ok()?.as_string()?;
-    let read: js_sys::Function = js_sys::Reflect::get(&file, &"arrayBuffer".into()).ok()?.dyn_into().ok()?;
-    let promise: js_sys::Promise = read.call0(&file).ok()?.dyn_into().ok()?;
-    let buffer = wasm_bindgen_futures::JsFuture::from(promise).await.ok()?;
-    Some((name, js_sys::Uint8Array::new(&buffer).to_vec()))
+/// The largest weights file an upload may be, in bytes: far above any model advlab trains (the
+/// CNN is 0.8 MB), far below what would strain the tab's memory.
+pub const MAX_UPLOAD_BYTES: f64 = 64.0 * 1024.0 * 1024.0;
+
+/// The file chosen in a file input: its name and bytes (`None`: nothing chosen), or why it cannot
+/// be used. Its size is checked before a byte is read.
+async fn chosen_file(input: &web_sys::HtmlInputElement) -> Result<Option<(String, Vec<u8>)>, String> {
+    let Some(file) = input.files().and_then(|files| files.get(0)) else { return Ok(None) };
+    let name = file.name();
+    if file.size() > MAX_UPLOAD_BYTES {
+        return Err(format!(
+            "`{name}` is {:.0} MB: uploads are limited to {:.0} MB (advlab's models are about 1 MB); nothing was read",
+            file.size() / 1048576.0,
+            MAX_UPLOAD_BYTES / 1048576.0
+        ));
+    }
+    let buffer = wasm_bindgen_futures::JsFuture::from(file.array_buffer()).await.map_err(|_| format!("`{name}` could not be read"))?;
+    Ok(Some((name, js_sys::Uint8Array::new(&buffer).to_vec())))
 }
 
 /// The zoo panel: each stored model with rename, delete and download (`zoo-item`, `zoo-rename`,
@@ -176,13 +236,14 @@ pub fn ZooPanel(
     let problem = RwSignal::new(None::<String>);
     let editing = RwSignal::new(None::<String>);
     let upload = move |ev: leptos::ev::Event| {
-        let Some(input) = ev.target().and_then(|t| t.dyn_into::<web_sys::HtmlElement>().ok()) else { return };
+        let Some(input) = ev.target().and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok()) else { return };
         spawn_local(async move {
             match chosen_file(&input).await {
-                Some((name, bytes)) => on_upload.run((name, bytes)),
-                None => problem.set(Some("the chosen file could not be read".into())),
+                Ok(Some((name, bytes))) => on_upload.run((name, bytes)),
+                Ok(None) => {}
+                Err(e) => problem.set(Some(e)),
             }
-            let _ = js_sys::Reflect::set(&input, &"value".into(), &"".into());
+            input.set_value("");
         });
     };
     let rename = move |id: String, name: String| {
@@ -243,7 +304,7 @@ pub fn ZooPanel(
             <Show when=move || zoo.models.with(|m| m.is_empty())>
                 <p class="muted small" data-testid="zoo-empty">"None yet: train one below or upload a file."</p>
             </Show>
-            <ul class="zoo-list" data-testid="zoo-list">{rows}</ul>
+            <ul class="zoo-list" data-testid="zoo-list" data-loaded=move || zoo.loaded.get().to_string()>{rows}</ul>
             <label class="field">
                 "Upload a weights file (.safetensors)"
                 <input type="file" accept=".safetensors,application/octet-stream" data-testid="model-upload" on:change=upload />
