@@ -3,48 +3,18 @@
 //! generator (as the random starts of the attacks are), so that the page and the CLI train on
 //! the same inputs for the same seed.
 
-use std::fmt;
-use std::str::FromStr;
-
 use burn::tensor::Tensor;
 
 use crate::attack::noise;
 
-/// The distribution of the training noise.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub enum NoiseKind {
-    /// Independent `N(0, σ²)` per pixel (σ: `TrainConfig::noise_std`, pixel units).
-    #[serde(rename = "gaussian")]
-    Gaussian,
-    /// Independent `U[−ε, ε]` per pixel: a uniform point of the L∞ ε-ball (ε:
-    /// `TrainConfig::epsilon`, pixel units).
-    #[serde(rename = "uniform")]
-    Uniform,
-}
-
-impl NoiseKind {
-    /// Every kind of noise.
-    pub const ALL: [NoiseKind; 2] = [NoiseKind::Gaussian, NoiseKind::Uniform];
-
-    /// The name used by the CLI, the weights metadata and the page.
-    pub fn name(self) -> &'static str {
-        match self {
-            NoiseKind::Gaussian => "gaussian",
-            NoiseKind::Uniform => "uniform",
-        }
-    }
-}
-
-impl fmt::Display for NoiseKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-impl FromStr for NoiseKind {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        NoiseKind::ALL.into_iter().find(|k| k.name() == s).ok_or_else(|| format!("unknown noise `{s}` (expected gaussian or uniform)"))
+choices! {
+    /// The distribution of the training noise.
+    pub enum NoiseKind ("noise") {
+        /// Independent `N(0, σ²)` per pixel (σ: `TrainConfig::noise_std`, pixel units).
+        Gaussian = "gaussian",
+        /// Independent `U[−ε, ε]` per pixel: a uniform point of the L∞ ε-ball (ε:
+        /// `TrainConfig::epsilon`, pixel units).
+        Uniform = "uniform",
     }
 }
 

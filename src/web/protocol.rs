@@ -202,6 +202,8 @@ pub enum Response {
         adversarial: Vec<f32>,
         /// Class probabilities of the adversarial image.
         probabilities: Vec<f32>,
+        /// AutoAttack only: the stage that broke the image.
+        broken_by: Option<crate::attack::AttackMethod>,
     },
     /// An `Inspect` found a weights file this version reads.
     Inspected {

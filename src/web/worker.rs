@@ -166,13 +166,12 @@ async fn next_mistake(start: usize, images_url: &str, labels_url: &str) -> Resul
     Ok(None)
 }
 
-async fn run_attack(config: &attack::AttackConfig, image: Vec<f32>, label: usize, model_url: Option<&str>) -> Result<(Vec<f32>, Vec<f32>), String> {
+async fn run_attack(config: &attack::AttackConfig, image: Vec<f32>, label: usize, model_url: Option<&str>) -> Result<session::AttackedImage, String> {
     let (device, mut model) = loaded()?;
     if let Some(url) = model_url {
         model = model_at(url, &device).await?;
     }
-    let attacked = session::attack_image(&model, config, &image, label, &device).await?;
-    Ok((attacked.adversarial, attacked.probabilities))
+    session::attack_image(&model, config, &image, label, &device).await
 }
 
 /// Checks that the file at `url` is a weights file this version reads; returns its metadata.
@@ -349,7 +348,7 @@ async fn handle(request: Request) {
     }
     let response = match request {
         Request::Attack { id, config, image, label, model_url } => match run_attack(&config, image, label, model_url.as_deref()).await {
-            Ok((adversarial, probabilities)) => Response::Attacked { id, adversarial, probabilities },
+            Ok(attacked) => Response::Attacked { id, adversarial: attacked.adversarial, probabilities: attacked.probabilities, broken_by: attacked.broken_by },
             Err(message) => Response::Failed { id: Some(id), message },
         },
         Request::Train { id, backend, config, data, resume_from, epochs_done, best } => {

@@ -317,7 +317,7 @@ for (const v of h.variants()) {
       await s.check(async () => {
         await s.ready();
         await h.chooseAttack(s.page, { model: 'mlp-standard', attack: 'fgsm', eps: 0.2 });
-        await h.showTestImage(s.page, 3, PREDICTION_MS);
+        await h.showTestImage(s.page, 7, PREDICTION_MS);
         await s.page.locator(h.byTestId('attack-run')).click({ timeout: PREDICTION_MS });
         await h.waitForTestId(s.page, 'adv-prediction', 4 * PREDICTION_MS);
         // A panic in the engine's wasm ends up as an uncaught exception in its worker.
@@ -328,7 +328,7 @@ for (const v of h.variants()) {
         assert.equal(engines.length, 1, 'one engine worker serves every panel');
         await engines[0].evaluate(() => setTimeout(() => { throw new Error('test: the engine crashed'); }));
         await s.page.waitForFunction(() => /engine stopped/.test(document.querySelector('#lab')?.textContent ?? ''), null, { timeout: 30_000 });
-        await h.showTestImage(s.page, 4, PREDICTION_MS);
+        await h.showTestImage(s.page, 8, PREDICTION_MS);
         await s.page.locator(h.byTestId('attack-run')).click({ timeout: PREDICTION_MS });
         await h.waitForTestId(s.page, 'adv-prediction', 4 * PREDICTION_MS);
         t.diagnostic('the attack after the crash ran on a new engine');

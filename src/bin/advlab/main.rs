@@ -9,10 +9,10 @@ use std::process::ExitCode;
 use advlab::attack::{AttackConfig, AttackMethod};
 use advlab::data::{Dataset, Mnist};
 use advlab::eval;
-use advlab::session::{self, Norms};
+use advlab::session::{self, Norms, RunData, Start, TrainingRun};
 use advlab::model::weights::{self, Metadata};
 use advlab::model::{Architecture, Classifier};
-use advlab::train::{Defense, NoiseKind, TrainConfig, Trainer};
+use advlab::train::{Defense, NoiseKind, TrainConfig};
 use burn::tensor::Device;
 use clap::{Args, Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -40,6 +40,11 @@ enum Command {
     Bench(bench::BenchArgs),
 }
 
+/// `TrainConfig`'s defaults: the one place the training defaults live (clap shows them).
+fn training_defaults() -> TrainConfig {
+    TrainConfig::new(Architecture::Mlp, Defense::None)
+}
+
 #[derive(Args)]
 struct TrainArgs {
     /// Architecture.
@@ -49,50 +54,50 @@ struct TrainArgs {
     #[arg(long, default_value = "none")]
     defense: Defense,
     /// Training ε (L∞, [0,1] pixel units).
-    #[arg(long, default_value_t = 0.3)]
+    #[arg(long, default_value_t = training_defaults().epsilon)]
     eps: f32,
     /// Epochs (in all, counting epochs already in a resumed file).
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, default_value_t = training_defaults().epochs)]
     epochs: usize,
     /// Batch size.
-    #[arg(long, default_value_t = 128)]
+    #[arg(long, default_value_t = training_defaults().batch_size)]
     batch: usize,
     /// Adam learning rate (the peak with --cosine).
-    #[arg(long, default_value_t = 1e-3)]
+    #[arg(long, default_value_t = training_defaults().learning_rate)]
     lr: f64,
     /// Decay the learning rate to zero along a half cosine over all epochs.
     #[arg(long)]
     cosine: bool,
     /// Augment: shift training images by up to N pixels at random.
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, default_value_t = training_defaults().shift)]
     shift: usize,
     /// Seed.
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, default_value_t = training_defaults().seed)]
     seed: u64,
     /// Train on the first N training images only.
     #[arg(long)]
     limit: Option<usize>,
     /// λ of `mixed` (weight of the adversarial loss).
-    #[arg(long, default_value_t = 0.5)]
+    #[arg(long, default_value_t = training_defaults().lambda)]
     lambda: f32,
     /// β of `trades`.
-    #[arg(long, default_value_t = 6.0)]
+    #[arg(long, default_value_t = training_defaults().beta)]
     beta: f32,
     /// Steps of the inner attack of `pgd` and `trades`.
-    #[arg(long, default_value_t = 10)]
+    #[arg(long, default_value_t = training_defaults().attack_steps)]
     attack_steps: usize,
     /// Noise of `noise`: gaussian (σ = --noise-std) or uniform (in the L∞ ball of radius --eps).
-    #[arg(long, default_value = "gaussian")]
+    #[arg(long, default_value_t = training_defaults().noise)]
     noise: NoiseKind,
     /// σ of the Gaussian noise of `noise`, in (0, 1] pixel units.
-    #[arg(long, default_value_t = 0.3)]
+    #[arg(long, default_value_t = training_defaults().noise_std)]
     noise_std: f32,
     /// L2 weight decay in [0, 1], any defense (Adam's coupled penalty: W·θ added to the gradient).
-    #[arg(long, default_value_t = 0.0)]
+    #[arg(long, default_value_t = training_defaults().weight_decay)]
     weight_decay: f32,
     /// Weight λ in [0, 1000] of the input-gradient penalty λ·‖∇ₓ CE‖², any defense
     /// (finite-difference estimate).
-    #[arg(long, default_value_t = 0.0)]
+    #[arg(long, default_value_t = training_defaults().grad_penalty)]
     grad_penalty: f32,
     /// Test images for the final robust-accuracy figure stored in the metadata (0: skip).
     #[arg(long, default_value_t = 1000)]
@@ -109,16 +114,21 @@ struct TrainArgs {
     out: PathBuf,
 }
 
+/// `AttackConfig`'s defaults (Madry's PGD setting): the one place they live.
+fn attack_defaults() -> AttackConfig {
+    AttackConfig::new(AttackMethod::Pgd)
+}
+
 #[derive(Args)]
 struct AttackParams {
     /// Iterations of the iterative attacks (Square: queries; AutoAttack: per stage).
-    #[arg(long, default_value_t = 40)]
+    #[arg(long, default_value_t = attack_defaults().steps)]
     steps: usize,
     /// Step size (pixel units) of PGD and MIM.
-    #[arg(long, default_value_t = 0.01)]
+    #[arg(long, default_value_t = attack_defaults().step_size)]
     step_size: f32,
     /// Random restarts of PGD, APGD, APGD-T and Square.
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, default_value_t = attack_defaults().restarts)]
     restarts: usize,
     /// Start PGD at the clean image instead of a random point (BIM).
     #[arg(long)]
@@ -127,13 +137,13 @@ struct AttackParams {
     #[arg(long)]
     target: Option<usize>,
     /// Seed of the random starts.
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, default_value_t = attack_defaults().seed)]
     seed: u64,
     /// APGD-T's target classes (the most likely classes other than the label), 1–9.
-    #[arg(long, default_value_t = 9)]
+    #[arg(long, default_value_t = attack_defaults().target_classes)]
     target_classes: usize,
     /// Square's initial fraction of the image a square covers, in (0, 1].
-    #[arg(long, default_value_t = 0.8)]
+    #[arg(long, default_value_t = attack_defaults().p_init)]
     p_init: f32,
 }
 
@@ -236,8 +246,8 @@ fn load_weights(path: &Path, device: &Device) -> Result<(Classifier, Metadata), 
     weights::from_bytes(&bytes, device).map_err(|e| format!("{}: {e}", path.display()))
 }
 
-fn save_weights(path: &Path, model: &Classifier, metadata: &Metadata) -> Result<(), String> {
-    let bytes = pollster::block_on(weights::to_bytes(model, metadata)).map_err(|e| e.to_string())?;
+/// Writes a weights file whole or not at all (a `.partial` file renamed into place).
+fn write_weights(path: &Path, bytes: &[u8]) -> Result<(), String> {
     let partial = path.with_extension("partial");
     std::fs::write(&partial, bytes).map_err(|e| format!("cannot write {}: {e}", partial.display()))?;
     std::fs::rename(&partial, path).map_err(|e| format!("cannot write {}: {e}", path.display()))
@@ -274,79 +284,65 @@ fn train(data_dir: &Path, args: TrainArgs) -> Result<(), String> {
         .with_weight_decay(args.weight_decay)
         .with_grad_penalty(args.grad_penalty);
     config.validate().map_err(|e| e.to_string())?;
-    let mnist = load_mnist(data_dir)?;
-    let (train_set, validation) = mnist.train.split_validation(config.validation);
-    let train_set = match config.limit {
-        Some(n) => train_set.take(n),
-        None => train_set,
-    };
     if args.resume && !args.out.exists() {
         return Err(format!(
             "cannot resume: {} does not exist (check the path, or run without --resume to start a new run)",
             args.out.display()
         ));
     }
-    let mut trainer = if args.resume {
+    let mnist = load_mnist(data_dir)?;
+    let start = if args.resume {
         let (model, meta) = load_weights(&args.out, &device)?;
         if meta.defense != config.defense.name() {
             return Err(format!("cannot resume: {} was trained with defense {}, not {}", args.out.display(), meta.defense, config.defense));
         }
         eprintln!("resuming {} after epoch {}", args.out.display(), meta.epochs);
-        Trainer::resume(config.clone(), &device, model, meta.epochs).map_err(|e| e.to_string())?
+        Start::Resume { model, epochs_done: meta.epochs, best: None }
     } else if let Some(init) = &args.init {
         let (model, _) = load_weights(init, &device)?;
         eprintln!("starting from {}", init.display());
-        Trainer::resume(config.clone(), &device, model, 0).map_err(|e| e.to_string())?
+        Start::Init(model)
     } else {
-        Trainer::new(config.clone(), &device).map_err(|e| e.to_string())?
+        Start::Fresh
     };
-    while !trainer.finished() {
-        let epoch = trainer.epochs_done() + 1;
-        let batches = train_set.len().div_ceil(config.batch_size) as u64;
-        let bar = progress(batches, &format!("epoch {epoch}/{}", config.epochs));
+    let data = RunData::split(&config, &mnist.train, mnist.test.clone());
+    let mut run = TrainingRun::start(config.clone(), data, &device, start)?;
+    while !run.finished() {
+        let epoch = run.epochs_done() + 1;
+        let bar = progress(run.batches_per_epoch() as u64, &format!("epoch {epoch}/{}", config.epochs));
         let started = std::time::Instant::now();
-        let report = pollster::block_on(trainer.train_epoch(&train_set, &validation, async |b| {
+        let finished = pollster::block_on(run.next_epoch(async |b| {
             bar.set_message(format!("loss {:.4} acc {:.3}", b.loss, b.accuracy));
             bar.inc(1);
             true
-        }))
-        .map_err(|e| e.to_string())?
+        }))?
         .expect("the CLI never stops an epoch");
         bar.finish_and_clear();
         let seconds = started.elapsed().as_secs_f64();
-        let robust = report
-            .validation_robust_accuracy
-            .map(|a| format!(", validation PGD-10 accuracy {:.2}%", a * 100.0))
-            .unwrap_or_default();
+        let report = &finished.report;
+        let robust = report.validation_robust_accuracy.map(|a| format!(", validation PGD-10 accuracy {:.2}%", a * 100.0)).unwrap_or_default();
         eprintln!(
-            "epoch {epoch}: loss {:.4}, validation accuracy {:.2}%{robust} ({seconds:.0} s, {:.0} images/s)",
+            "epoch {epoch}: loss {:.4}, validation accuracy {:.2}%{robust}, test accuracy {:.2}% ({seconds:.0} s, {:.0} images/s)",
             report.train_loss,
             report.validation_accuracy * 100.0,
-            train_set.len() as f64 / seconds
+            finished.test_accuracy * 100.0,
+            run.data().train.len() as f64 / seconds
         );
         if let Some(reason) = &report.stopped {
             eprintln!("stopped early: {reason}");
         }
-        save_weights(&args.out, &trainer.model(), &trainer.metadata())?;
+        write_weights(&args.out, &finished.weights)?;
     }
-    let model = trainer.model();
-    let mut metadata = trainer.metadata();
-    let clean = pollster::block_on(eval::clean(&model, &mnist.test, 500, &device)).map_err(|e| e.to_string())?;
-    metadata.clean_accuracy = Some(clean.accuracy);
-    eprintln!("test accuracy {:.2}% ({} images)", clean.accuracy * 100.0, clean.n);
-    let hardened = config.defense != Defense::None || config.grad_penalty > 0.0;
-    if hardened && args.eval_limit > 0 {
-        let test = mnist.test.take(args.eval_limit);
-        let attack = AttackConfig::new(AttackMethod::Pgd).with_epsilon(config.epsilon);
-        let bar = progress(test.len() as u64, "PGD-40");
-        let robust = pollster::block_on(eval::robust(&model, &attack, &test, 250, &device, |done| bar.set_position(done as u64)))
-            .map_err(|e| e.to_string())?;
-        bar.finish_and_clear();
-        metadata.robust_accuracy = Some(robust.robust_accuracy);
-        metadata.robust_attack = Some(format!("pgd eps={} steps=40 step_size=0.01 n={}", config.epsilon, test.len()));
-        eprintln!("PGD-40 ε={} accuracy {:.2}% ({} images)", config.epsilon, robust.robust_accuracy * 100.0, test.len());
+    let bar = progress(args.eval_limit as u64, "PGD-40");
+    let (bytes, metadata) = pollster::block_on(run.final_weights(args.eval_limit, |done| bar.set_position(done as u64)))?;
+    bar.finish_and_clear();
+    if let Some(a) = metadata.clean_accuracy {
+        eprintln!("test accuracy {:.2}% ({} images)", a * 100.0, run.data().test.len());
     }
-    save_weights(&args.out, &model, &metadata)?;
+    if let (Some(a), Some(attack)) = (metadata.robust_accuracy, &metadata.robust_attack) {
+        eprintln!("robust accuracy {:.2}% ({attack})", a * 100.0);
+    }
+    write_weights(&args.out, &bytes)?;
     eprintln!("wrote {}", args.out.display());
     Ok(())
 }

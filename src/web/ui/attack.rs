@@ -21,6 +21,8 @@ struct Outcome {
     probabilities: Vec<f32>,
     label: usize,
     config: AttackConfig,
+    /// AutoAttack only: the stage that broke the image.
+    broken_by: Option<AttackMethod>,
 }
 
 impl Outcome {
@@ -60,6 +62,10 @@ fn OutcomeView(outcome: RwSignal<Option<Outcome>>, prefix: &'static str, title: 
                         <span class="metric">"L0 " <span class="metric-value" data-testid=format!("{prefix}perturbation-l0") data-value=l0.to_string()>{l0}</span></span>
                         <span class="muted">{format!("colour scale ±{linf:.3}")}</span>
                     </div>
+                    {(o.config.method.norm() == Norm::L0).then(|| view! {
+                        <p class="muted small" data-testid=format!("{prefix}changed-pixels")>{format!("{l0} pixels changed (of the {} the budget allows): the coloured ones in the perturbation", crate::attack::projection::l0_budget(o.config.epsilon))}</p>
+                    })}
+                    {o.broken_by.map(|stage| view! { <p class="muted small" data-testid=format!("{prefix}broken-by")>{format!("broken by AutoAttack's {stage} stage")}</p> })}
                 }
             })
         }}
@@ -118,9 +124,30 @@ pub fn AttackPanel(
     let deferred = StoredValue::new(false);
     let problem = RwSignal::new(None::<String>);
     let pending = StoredValue::new(None::<(u64, Vec<f32>, usize, AttackConfig)>);
+    // Attacks never pile up: while one runs in the engine (`in_flight`), a newer request (a
+    // changed ε) only marks `queued`; when the running one answers, the latest state runs. So
+    // live re-attack goes at the rate the engine sustains, and the latest request wins.
+    let in_flight = StoredValue::new(None::<u64>);
+    let queued = StoredValue::new(false);
     let run_now = StoredValue::new(None::<Callback<()>>);
     // The request number of the engine's last `Load` (the model and backend of this panel).
     let load_id = StoredValue::new(0u64);
+
+    // The attack `id` answered: when it was the one running, the engine is free, and a request
+    // made meanwhile runs now.
+    let settle = move |id: u64| {
+        if in_flight.get_value() != Some(id) {
+            return;
+        }
+        in_flight.set_value(None);
+        running.set(false);
+        if queued.get_value() {
+            queued.set_value(false);
+            if let Some(run) = run_now.get_value() {
+                run.run(());
+            }
+        }
+    };
 
     let on_response = move |response: Response| match response {
         Response::Loaded { id, backend, note } if id == load_id.get_value() => {
@@ -133,22 +160,28 @@ pub fn AttackPanel(
                 }
             }
         }
-        Response::Attacked { id, adversarial, probabilities } => {
+        Response::Attacked { id, adversarial, probabilities, broken_by } => {
             if let Some((_, original, label, config)) = pending.get_value().filter(|p| p.0 == id) {
-                outcome.set(Some(Outcome { original, adversarial, probabilities, label, config }));
-                running.set(false);
+                outcome.set(Some(Outcome { original, adversarial, probabilities, label, config, broken_by }));
                 problem.set(None);
             } else if let Some((_, original, label, config)) = twin_pending.get_value().filter(|p| p.0 == id) {
-                twin_outcome.set(Some(Outcome { original, adversarial, probabilities, label, config }));
+                twin_outcome.set(Some(Outcome { original, adversarial, probabilities, label, config, broken_by }));
             }
+            settle(id);
         }
-        Response::Failed { id: Some(id), message } if [load_id.get_value(), pending.get_value().map_or(0, |p| p.0), twin_pending.get_value().map_or(0, |p| p.0)].contains(&id) => {
-            running.set(false);
+        Response::Failed { id: Some(id), message } if [load_id.get_value(), in_flight.get_value().unwrap_or(0), pending.get_value().map_or(0, |p| p.0), twin_pending.get_value().map_or(0, |p| p.0)].contains(&id) => {
             deferred.set_value(false);
+            queued.set_value(false);
             problem.set(Some(message));
+            if in_flight.get_value() == Some(id) || id == load_id.get_value() {
+                in_flight.set_value(None);
+                running.set(false);
+            }
         }
         // The next attack starts a new engine and loads the model into it.
         Response::Died { message } => {
+            in_flight.set_value(None);
+            queued.set_value(false);
             running.set(false);
             deferred.set_value(false);
             worker_ready.set(false);
@@ -188,6 +221,10 @@ pub fn AttackPanel(
             problem.set(Some(e.to_string()));
             return;
         }
+        if in_flight.get_value().is_some() {
+            queued.set_value(true);
+            return;
+        }
         running.set(true);
         if !worker_ready.get_untracked() {
             // First use, or the engine failed to load or died: (re)start it and load the model;
@@ -201,6 +238,7 @@ pub fn AttackPanel(
             return;
         }
         let id = worker.next_id();
+        in_flight.set_value(Some(id));
         pending.set_value(Some((id, image.clone(), label, config.clone())));
         let second = counterpart.get_untracked().filter(|_| compare.get_untracked());
         let mut sent = worker.send(Request::Attack { id, config: config.clone(), image: image.clone(), label, model_url: None });
@@ -210,6 +248,7 @@ pub fn AttackPanel(
             sent = sent.and(worker.send(Request::Attack { id: twin_id, config, image, label, model_url: Some(url) }));
         }
         if let Err(e) = sent {
+            in_flight.set_value(None);
             running.set(false);
             problem.set(Some(e));
         }
@@ -221,6 +260,10 @@ pub fn AttackPanel(
         model_url.track();
         outcome.set(None);
         twin_outcome.set(None);
+        // An attack still running on the old image or model is not shown when it answers.
+        pending.set_value(None);
+        twin_pending.set_value(None);
+        queued.set_value(false);
     });
     // Live mode: once an attack has run, changing ε re-runs it.
     Effect::new(move |previous: Option<f32>| {
@@ -239,6 +282,20 @@ pub fn AttackPanel(
             <div class="toolbar">
                 {config_choice("Attack", "attack-select", config, &AttackMethod::ALL, Binding { get: |c: &AttackConfig| c.method, set: choose_method, check }, Signal::stored(false))}
                 {config_field_live(Signal::derive(move || epsilon_label(config.with(|c| c.method.norm())).to_string()), "eps-input", config, Binding { get: |c: &AttackConfig| c.epsilon, set: |c: &mut AttackConfig, v| c.epsilon = v, check }, "0.3", Signal::stored(false))}
+                <label class="field" title="Drag to re-attack live: the next attack starts when the engine has finished the last one">
+                    "ε slider"
+                    <input type="range" data-testid="eps-slider" min="0" step="0.005"
+                        max=move || if config.with(|c| c.method.norm()) == Norm::L2 { "10" } else { "1" }
+                        prop:value=move || config.with(|c| c.epsilon.to_string())
+                        on:input=move |ev| {
+                            if let Ok(v) = event_target_value(&ev).parse::<f32>() {
+                                let next = config.get_untracked().with_epsilon(v);
+                                if next.validate().is_ok() {
+                                    config.set(next);
+                                }
+                            }
+                        } />
+                </label>
                 {config_field("Steps", "steps-input", config, Binding { get: |c: &AttackConfig| c.steps, set: |c: &mut AttackConfig, v| c.steps = v, check }, "40", Signal::stored(false))}
                 {config_field("Step size", "step-size-input", config, Binding { get: |c: &AttackConfig| c.step_size, set: |c: &mut AttackConfig, v| c.step_size = v, check }, "0.01", Signal::stored(false))}
                 {config_field("Restarts", "restarts-input", config, Binding { get: |c: &AttackConfig| c.restarts, set: |c: &mut AttackConfig, v| c.restarts = v, check }, "1",

@@ -134,7 +134,12 @@ pub fn EvalPanel(
                             <tr class:selected=is_selected data-model=e.model.clone() data-attack=r.attack.clone() data-eps=r.eps.to_string() data-value=r.robust_accuracy.to_string()
                                 tabindex="0" title="Show the images this attack flipped" on:click=move |_| selected.set(Some((m, k)))
                                 on:keydown=move |ev| if ev.key() == "Enter" { selected.set(Some((m, k))) }>
-                                <td class="mono">{e.model.clone()}</td><td>{r.attack.clone()}</td><td>{r.eps.to_string()}</td>
+                                <td class="mono">{e.model.clone()}</td>
+                                <td title=r.broken_by.as_ref().map(|b| format!("images each stage broke: {}", b.iter().map(|(stage, n)| format!("{stage} {n}")).collect::<Vec<_>>().join(", ")))>
+                                    {r.attack.clone()}
+                                    {r.broken_by.as_ref().map(|b| view! { <span class="muted small" data-testid="eval-broken-by">{format!(" ({})", b.iter().map(|(stage, n)| format!("{stage} {n}")).collect::<Vec<_>>().join(", "))}</span> })}
+                                </td>
+                                <td>{r.eps.to_string()}</td>
                                 <td>{format!("{:.2}%", r.robust_accuracy * 100.0)}</td>
                                 <td>{format!("{:.2}%", r.success_rate * 100.0)}</td>
                                 <td>{format!("{:.4}", r.mean_linf)}</td>
