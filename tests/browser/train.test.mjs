@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import * as h from './harness.mjs';
 import fs from 'node:fs';
 import path from 'node:path';
+import os from 'node:os';
 
 
 const READY_MS = h.READY_TIMEOUT_MS;
@@ -134,6 +135,115 @@ for (const v of h.variants()) {
         await h.waitForTestId(s.page, 'ready', READY_MS);
         await until(() => s.page.evaluate((sel) => document.querySelector(sel)?.dataset.checked ?? null, h.byTestId('train-status')), (c) => c === 'true', 30_000, 'the check for a stored run');
         assert.equal(await valueOf(s.page, 'train-status'), 'idle');
+      });
+    });
+
+    test('a training run whose engine dies goes on from its last finished epoch on a new engine', { timeout: READY_MS + 2 * TRAIN_MS }, async (t) => {
+      await s.check(async () => {
+        await s.ready();
+        await s.page.selectOption(h.byTestId('train-model-select'), 'mlp');
+        await s.page.selectOption(h.byTestId('train-defense-select'), 'none');
+        // Work no machine finishes within the test (see the reload test).
+        await h.fill(s.page, 'train-epochs', '1000');
+        await h.fill(s.page, 'train-limit', v.webgpu ? '300' : '2000');
+        await s.page.click(h.byTestId('train-start'));
+        const saved = await until(() => savedEpochs(s.page), (e) => e >= 1, TRAIN_MS, 'the stored run (train-status data-saved-epochs)');
+        const engines = [];
+        for (const w of s.page.workers()) {
+          if ((await w.evaluate(() => self.advlabWorker).catch(() => null)) === 'worker') engines.push(w);
+        }
+        assert.equal(engines.length, 1, 'one engine worker');
+        await engines[0].evaluate(() => setTimeout(() => { throw new Error('test: the engine crashed'); }));
+        await until(() => h.textOfTestId(s.page, 'train-error'), (e) => e !== null && /goes on from the last finished epoch/.test(e), 30_000, 'the message about the restart');
+        // The run carries on from what was stored, on a new engine: more epochs finish.
+        const resumed = await until(() => valueOf(s.page, 'train-epochs-done').then(Number), (e) => e >= saved + 1, TRAIN_MS, 'epochs after the restart');
+        t.diagnostic(`stored ${saved} epochs, crashed, ${resumed} epochs done on the new engine`);
+        assert.ok(['running', 'loading'].includes(await valueOf(s.page, 'train-status')));
+        await s.page.click(h.byTestId('train-stop'));
+        await until(() => valueOf(s.page, 'train-status'), (x) => x === 'stopped', TRAIN_MS, 'train-status after stop');
+        await until(() => savedEpochs(s.page), (e) => e === null, 10_000, 'the stored run dropped after stop');
+      });
+    });
+
+    test('a stored run this version cannot read is never dropped with its weights: they join the zoo', { timeout: READY_MS + 60_000 }, async () => {
+      await s.check(async () => {
+        await s.ready();
+        // A run as an earlier version stored it, whose curve held a NaN (JSON wrote it as null).
+        await s.page.evaluate(async () => {
+          const bytes = new Uint8Array(await (await fetch('models/mlp-robust.safetensors')).arrayBuffer());
+          const info = JSON.stringify({ name: 'mlp-none', epochs_done: 2, epochs: [], curve: [{ x: 0.5, loss: null, accuracy: 0.5 }], config: {} });
+          await new Promise((resolve, reject) => {
+            const open = indexedDB.open('advlab', 1);
+            open.onerror = () => reject(open.error);
+            open.onsuccess = () => {
+              const tx = open.result.transaction('runs', 'readwrite');
+              tx.objectStore('runs').put({ id: 'current', info, bytes });
+              tx.oncomplete = () => { open.result.close(); resolve(); };
+              tx.onerror = () => reject(tx.error);
+            };
+          });
+        });
+        await s.page.reload({ waitUntil: 'domcontentloaded' });
+        await h.waitForTestId(s.page, 'ready', READY_MS);
+        const error = await until(() => h.textOfTestId(s.page, 'train-error'), (e) => e !== null, 30_000, 'the message about the stored run');
+        assert.match(error, /could not be read.*joined your models as `recovered-run`/);
+        await until(() => zooModels(s.page), (m) => m.some((x) => x.id === 'recovered-run'), 10_000, 'the recovered model in the zoo');
+        assert.equal(await savedEpochs(s.page), null, 'the unreadable run is gone once its weights are safe');
+        // Clean up for the tests that follow.
+        await s.page.locator(`${h.byTestId('zoo-item')}[data-id="recovered-run"]`).locator(h.byTestId('zoo-delete')).click();
+        await until(() => zooModels(s.page), (m) => !m.some((x) => x.id === 'recovered-run'), 10_000, 'the deleted model');
+      });
+    });
+
+    test('an upload over the size limit is refused before it is read', { timeout: READY_MS + 60_000 }, async () => {
+      await s.check(async () => {
+        await s.ready();
+        const before = await zooModels(s.page);
+        // A sparse file: 65 MB that take no disk.
+        const huge = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'advlab-upload-')), 'huge.safetensors');
+        fs.writeFileSync(huge, '');
+        fs.truncateSync(huge, 65 * 1024 * 1024);
+        try {
+          await s.page.setInputFiles(h.byTestId('model-upload'), huge);
+          await until(() => s.page.textContent('#app'), (t) => /huge\.safetensors` is 65 MB: uploads are limited to 64 MB/.test(t), 30_000, 'the refusal');
+          assert.deepEqual(await zooModels(s.page), before);
+        } finally {
+          fs.rmSync(path.dirname(huge), { recursive: true, force: true });
+        }
+      });
+    });
+
+    test('two tabs share the zoo at once and never train at the same time', { timeout: READY_MS + TRAIN_MS }, async () => {
+      await s.check(async () => {
+        await s.ready();
+        await zooLoaded(s.page);
+        const other = await s.context.newPage();
+        try {
+          await other.goto(s.url, { waitUntil: 'domcontentloaded' });
+          await h.waitForTestId(other, 'ready', READY_MS);
+          await zooLoaded(other);
+          // An upload in one tab appears in the other.
+          await s.page.setInputFiles(h.byTestId('model-upload'), path.join(h.REPO_ROOT, 'www', 'models', 'mlp-standard.safetensors'));
+          const added = await until(() => zooModels(s.page), (m) => m.some((x) => x.id === 'mlp-standard-2'), 30_000, 'the upload');
+          assert.ok(added.length >= 1);
+          await until(() => zooModels(other), (m) => m.some((x) => x.id === 'mlp-standard-2'), 10_000, 'the upload in the other tab');
+          // One tab trains; the other is told so.
+          await h.fill(s.page, 'train-epochs', '1000');
+          await h.fill(s.page, 'train-limit', '500');
+          await s.page.click(h.byTestId('train-start'));
+          await until(() => valueOf(s.page, 'train-status'), (x) => ['loading', 'running'].includes(x), 60_000, 'the first tab training');
+          await other.click(h.byTestId('train-start'));
+          const refusal = await until(() => h.textOfTestId(other, 'train-error'), (e) => e !== null, 10_000, 'the second tab refused');
+          assert.match(refusal, /Another tab of advlab is training/);
+          assert.equal(await valueOf(other, 'train-status'), 'idle');
+          await s.page.click(h.byTestId('train-stop'));
+          await until(() => valueOf(s.page, 'train-status'), (x) => ['stopped', 'failed'].includes(x), TRAIN_MS, 'train-status after stop');
+          // Deleting in one tab removes it from the other.
+          await s.page.locator(`${h.byTestId('zoo-item')}[data-id="mlp-standard-2"]`).locator(h.byTestId('zoo-delete')).click();
+          await until(() => zooModels(other), (m) => !m.some((x) => x.id === 'mlp-standard-2'), 10_000, 'the deletion in the other tab');
+        } finally {
+          await other.close();
+        }
       });
     });
 

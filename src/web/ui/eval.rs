@@ -255,9 +255,9 @@ pub fn EvalPanel(
                 <fieldset class="field">
                     <legend>"Models"</legend>
                     {move || zoo.ids().into_iter().map(|id| {
-                        let checked = { let id = id.clone(); move || models.with(|m| m.contains(&id)) };
-                        let id2 = id.clone();
-                        view! { <label class="check"><input type="checkbox" data-testid=format!("eval-model-{id}") prop:checked=checked on:change=move |ev| toggle(models, id2.clone(), event_target_checked(&ev)) />{id}</label> }
+                        let model = StoredValue::new(id.clone());
+                        let checked = move || models.with(|m| model.with_value(|id| m.contains(id)));
+                        view! { <label class="check"><input type="checkbox" data-testid=format!("eval-model-{id}") prop:checked=checked on:change=move |ev| toggle(models, model.get_value(), event_target_checked(&ev)) />{id}</label> }
                     }).collect_view()}
                 </fieldset>
                 <fieldset class="field">

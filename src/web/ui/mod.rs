@@ -5,11 +5,13 @@ mod chart;
 mod draw;
 mod eval;
 mod form;
+mod outcome;
 mod picture;
 mod probabilities;
 mod sample;
 mod train;
 mod train_form;
+mod train_run;
 mod zoo;
 
 use leptos::prelude::*;

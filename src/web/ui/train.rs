@@ -4,66 +4,18 @@
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use serde::{Deserialize, Serialize};
 
-use super::chart::{LineChart, Marker, PALETTE, Series};
+use super::train_run::{Best, CURVE_POINTS, CurvePoint, EpochPoint, Run, Status, TrainCharts, duration};
 use super::train_form::TrainForm;
 use crate::web::backend::BackendKind;
 use crate::web::client::Engine;
 use super::zoo::Zoo;
 use crate::model::Architecture;
 use crate::model::weights;
-use crate::train::{BatchReport, Defense, EpochReport, TrainConfig};
+use crate::train::{BatchReport, Defense, TrainConfig};
 use crate::web::protocol::{BestEpoch, DataUrls, Request, Response, TrainAction};
 use crate::web::lock;
 use crate::web::store::{self, BEST_EPOCH, CURRENT_RUN, RUNS, Record};
-
-/// One finished epoch as the panel shows it.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-struct EpochPoint {
-    report: EpochReport,
-    test_accuracy: f32,
-}
-
-/// One point of the per-batch curves; `x` counts epochs (fractional).
-#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
-struct CurvePoint {
-    x: f32,
-    loss: f32,
-    accuracy: f32,
-}
-
-/// A training run as stored in IndexedDB (with the weights of its last finished epoch).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-struct Run {
-    /// Id the model gets in the zoo.
-    name: String,
-    config: TrainConfig,
-    epochs_done: usize,
-    epochs: Vec<EpochPoint>,
-    curve: Vec<CurvePoint>,
-}
-
-/// What the store keeps about the best epoch (its weights are the record's bytes).
-#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
-struct Best {
-    epoch: usize,
-    accuracy: f32,
-}
-
-/// Per-batch points kept for the curves; beyond this every other one is dropped.
-const CURVE_POINTS: usize = 2000;
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Status {
-    Idle,
-    Loading,
-    Running,
-    Paused,
-    Finished,
-    Stopped,
-    Failed,
-}
 
 /// The train panel. `backend` is the backend the user chose (`webgpu` or `cpu`), `data` the
 /// dataset URLs; a finished or stopped run joins `zoo`, and `on_use` selects it in the lab.
@@ -337,39 +289,6 @@ pub fn TrainPanel(zoo: Zoo, backend: Signal<BackendKind>, data: Signal<DataUrls>
     resume_stored();
 
     let busy = move || matches!(status.get(), Status::Loading | Status::Running | Status::Paused);
-    // Memos: the charts read their series twice (lines and legend) on every progress message.
-    let loss_series = Memo::new(move |_| {
-        let points = run.with(|r| r.as_ref().map(|r| r.curve.iter().map(|p| (p.x, p.loss)).collect()).unwrap_or_default());
-        vec![Series { name: "training loss".into(), color: PALETTE[0], points, dots: false }]
-    });
-    let accuracy_series = Memo::new(move |_| run.with(|r| {
-        let Some(r) = r.as_ref() else { return Vec::new() };
-        let adversarial = r.config.defense != Defense::None;
-        let mut series = vec![Series {
-            name: if adversarial { "batch accuracy (adversarial inputs)".into() } else { "batch accuracy".into() },
-            color: PALETTE[0],
-            points: r.curve.iter().map(|p| (p.x, p.accuracy)).collect(),
-            dots: false,
-        }];
-        let per_epoch = |f: fn(&EpochPoint) -> Option<f32>| r.epochs.iter().filter_map(|e| f(e).map(|v| (e.report.epoch as f32, v))).collect::<Vec<_>>();
-        series.push(Series { name: "held-out clean".into(), color: PALETTE[2], points: per_epoch(|e| Some(e.report.validation_accuracy)), dots: true });
-        if adversarial {
-            series.push(Series { name: "held-out PGD-10".into(), color: PALETTE[1], points: per_epoch(|e| e.report.validation_robust_accuracy), dots: true });
-        }
-        series
-    }));
-    let markers = Signal::derive(move || {
-        run.with(|r| {
-            r.as_ref()
-                .and_then(|r| r.epochs.iter().find(|e| e.report.stopped.is_some()))
-                .map(|e| {
-                    // The collapse guard or a diverged run (NaN/∞ loss): its report says which.
-                    let why = if e.report.stopped.as_deref().is_some_and(|s| s.contains("diverged")) { "diverged: stopped" } else { "collapse: stopped" };
-                    vec![Marker { x: e.report.epoch as f32, text: why.into() }]
-                })
-                .unwrap_or_default()
-        })
-    });
     let last_test = move || run.with(|r| r.as_ref().and_then(|r| r.epochs.last().map(|e| e.test_accuracy)));
     let collapse_note = move || run.with(|r| r.as_ref().and_then(|r| r.epochs.iter().find_map(|e| e.report.stopped.clone())));
     let status_text = move || {
@@ -416,30 +335,17 @@ pub fn TrainPanel(zoo: Zoo, backend: Signal<BackendKind>, data: Signal<DataUrls>
                 <p class="metric inline-metric" data-testid="train-test-accuracy" data-value=a.to_string()><span>"test accuracy after the last epoch"</span><span class="metric-value">{format!("{:.2}%", a * 100.0)}</span></p>
             })}
             {move || collapse_note().map(|n| view! { <div class="alert alert-warn small" data-testid="train-collapse">{n}</div> })}
-            <div class="grid">
-                <LineChart series=loss_series.into() x_label="epoch" y_label="loss" testid="train-loss-chart" />
-                <LineChart series=accuracy_series.into() markers=markers y_range=(0.0, 1.0) x_label="epoch" y_label="accuracy" testid="train-accuracy-chart" />
-            </div>
+            <TrainCharts run=run />
             {move || finished_model.get().map(|id| {
-                let id2 = id.clone();
+                let text = format!("`{id}` joined your models. ");
                 view! {
                     <div class="alert alert-info small" data-testid="train-done">
-                        {format!("`{id}` joined your models. ")}
-                        <button class="ghost" on:click=move |_| on_use.run(id2.clone())>"Attack it"</button>
+                        {text}
+                        <button class="ghost" on:click=move |_| on_use.run(id.clone())>"Attack it"</button>
                     </div>
                 }
             })}
             {move || problem.get().map(|p| view! { <div class="alert alert-error small" role="alert" data-testid="train-error">{p}</div> })}
         </section>
-    }
-}
-
-/// `seconds` as `1 h 5 min`, `3 min 20 s` or `12 s`.
-fn duration(seconds: f32) -> String {
-    let s = seconds.max(0.0).round() as u64;
-    match s {
-        0..60 => format!("{s} s"),
-        60..3600 => format!("{} min {} s", s / 60, s % 60),
-        _ => format!("{} h {} min", s / 3600, (s % 3600) / 60),
     }
 }

@@ -7,6 +7,7 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 
 use crate::model::weights::Metadata;
+pub use crate::page::zoo::{describe, model_id};
 use crate::web::store::{self, MODELS, Record};
 
 /// A model of the zoo.
@@ -41,21 +42,6 @@ pub fn blob_url(bytes: &[u8]) -> Result<String, String> {
     let parts = js_sys::Array::of1(&js_sys::Uint8Array::from(bytes));
     let blob = web_sys::Blob::new_with_u8_array_sequence(&parts).map_err(|e| format!("{e:?}"))?;
     web_sys::Url::create_object_url_with_blob(&blob).map_err(|e| format!("{e:?}"))
-}
-
-/// `name` made into a model id (lowercase; anything but letters, digits, `-`, `_`, `.` becomes
-/// `-`), or why it cannot be one.
-pub fn model_id(name: &str) -> Result<String, String> {
-    let id: String = name
-        .trim()
-        .trim_end_matches(".safetensors")
-        .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') { c.to_ascii_lowercase() } else { '-' })
-        .collect();
-    if id.is_empty() || id.len() > 48 {
-        return Err(format!("`{}` cannot name a model: use 1–48 letters, digits, `-`, `_` or `.`", name.trim()));
-    }
-    Ok(id)
 }
 
 impl Zoo {
@@ -188,19 +174,6 @@ impl Zoo {
     }
 }
 
-/// One line describing a model's training and measured accuracy.
-pub fn describe(metadata: &Metadata) -> String {
-    let mut text = format!("{} · {}", metadata.architecture, metadata.defense);
-    if metadata.defense != "none" {
-        text.push_str(&format!(" ε={}", metadata.epsilon));
-    }
-    text.push_str(&format!(" · {} epoch{}", metadata.epochs, if metadata.epochs == 1 { "" } else { "s" }));
-    if let Some(a) = metadata.clean_accuracy {
-        text.push_str(&format!(" · test accuracy {:.2}%", a * 100.0));
-    }
-    text
-}
-
 /// The largest weights file an upload may be, in bytes: far above any model advlab trains (the
 /// CNN is 0.8 MB), far below what would strain the tab's memory.
 pub const MAX_UPLOAD_BYTES: f64 = 64.0 * 1024.0 * 1024.0;
@@ -273,25 +246,23 @@ pub fn ZooPanel(
             .get()
             .into_iter()
             .map(|m| {
-                let (id, id2, id3, id4, id5) = (m.id.clone(), m.id.clone(), m.id.clone(), m.id.clone(), m.id.clone());
-                let is_editing = {
-                    let id = m.id.clone();
-                    move || editing.get().as_deref() == Some(id.as_str())
-                };
+                // The row's model id, shared by its buttons.
+                let id = StoredValue::new(m.id.clone());
+                let is_editing = move || editing.with(|e| e.as_deref() == Some(id.read_value().as_str()));
                 view! {
                     <li class="zoo-item" data-testid="zoo-item" data-id=m.id.clone() data-epochs=m.metadata.epochs.to_string()>
                         <div class="stack">
-                            <Show when=is_editing.clone() fallback=move || view! { <strong class="mono">{id.clone()}</strong> }>
-                                <input class="mono" data-testid="zoo-name" prop:value=id2.clone() aria-label="New name"
-                                    on:change={let id = id2.clone(); move |ev| rename(id.clone(), event_target_value(&ev))} />
+                            <Show when=is_editing fallback=move || view! { <strong class="mono">{id.get_value()}</strong> }>
+                                <input class="mono" data-testid="zoo-name" prop:value=id.get_value() aria-label="New name"
+                                    on:change=move |ev| rename(id.get_value(), event_target_value(&ev)) />
                             </Show>
                             <span class="muted small">{describe(&m.metadata)} {format!(" · {} kB", m.size / 1000)}</span>
                         </div>
                         <span class="spacer"></span>
-                        <button class="ghost" data-testid="zoo-use" on:click=move |_| on_use.run(id3.clone())>"Use"</button>
-                        <button class="ghost" data-testid="zoo-rename" on:click=move |_| editing.set(Some(id4.clone()))>"Rename"</button>
+                        <button class="ghost" data-testid="zoo-use" on:click=move |_| on_use.run(id.get_value())>"Use"</button>
+                        <button class="ghost" data-testid="zoo-rename" on:click=move |_| editing.set(Some(id.get_value()))>"Rename"</button>
                         <a class="button ghost" data-testid="zoo-download" href=m.url.clone() download=format!("{}.safetensors", m.id)>"Download"</a>
-                        <button class="danger" data-testid="zoo-delete" on:click=move |_| remove(id5.clone())>"Delete"</button>
+                        <button class="danger" data-testid="zoo-delete" on:click=move |_| remove(id.get_value())>"Delete"</button>
                     </li>
                 }
             })

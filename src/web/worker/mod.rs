@@ -1,0 +1,144 @@
+//! The Web Workers' side of the page (their page side is [`crate::web::client`]): the prediction
+//! worker answers live predictions, test images and upload checks; the engine worker also runs
+//! attacks, training and evaluation sweeps, so that the page's main thread only draws. Each
+//! request is its own task; the state lives in [`state`], the long jobs in [`jobs`].
+
+mod jobs;
+mod state;
+
+use burn::tensor::Device;
+use wasm_bindgen::JsCast;
+use wasm_bindgen::prelude::*;
+
+use super::protocol::{Request, Response};
+use crate::attack;
+use crate::model::weights;
+use crate::session;
+use state::{dataset, load, loaded, model_at};
+
+/// Posts a response to the page (`self.postMessage`).
+fn send(response: &Response) {
+    let scope: web_sys::DedicatedWorkerGlobalScope = js_sys::global().unchecked_into();
+    match super::protocol::to_js(response) {
+        Ok(message) => {
+            if let Err(e) = scope.post_message(&message) {
+                web_sys::console::error_1(&e);
+            }
+        }
+        Err(e) => web_sys::console::error_1(&JsValue::from_str(&e)),
+    }
+}
+
+async fn predict(image: Vec<f32>) -> Result<Vec<f32>, String> {
+    let (device, model) = loaded()?;
+    session::probabilities(&model, &image, &device).await
+}
+
+async fn run_attack(config: &attack::AttackConfig, image: Vec<f32>, label: usize, model_url: Option<&str>) -> Result<session::AttackedImage, String> {
+    let (device, mut model) = loaded()?;
+    if let Some(url) = model_url {
+        model = model_at(url, &device).await?;
+    }
+    session::attack_image(&model, config, &image, label, &device).await
+}
+
+/// Checks that the file at `url` is a weights file this version reads; returns its metadata.
+async fn inspect(url: &str) -> Result<String, String> {
+    // Parsed on the CPU: checking a file must not restart the worker's backend.
+    let bytes = super::fetch::bytes(url).await?;
+    let (_, metadata) = weights::from_bytes(&bytes, &Device::flex()).map_err(|e| e.to_string())?;
+    serde_json::to_string(&metadata).map_err(|e| e.to_string())
+}
+
+/// The answer to a request either worker serves (`None`: not one of those).
+async fn answer_light(request: &Request) -> Option<Response> {
+    Some(match request {
+        Request::Load { id, backend, url } => match load(*backend, url).await {
+            Ok((backend, note)) => Response::Loaded { id: *id, backend, note },
+            Err(message) => Response::Failed { id: Some(*id), message },
+        },
+        Request::Predict { id, image } => match predict(image.clone()).await {
+            Ok(probabilities) => Response::Predicted { id: *id, probabilities },
+            Err(message) => Response::Failed { id: Some(*id), message },
+        },
+        Request::Sample { id, index, images_url, labels_url } => match dataset(images_url, labels_url).await {
+            Ok(data) if *index < data.len() => Response::Sample { id: *id, index: *index, label: usize::from(data.labels[*index]), image: data.image(*index).to_vec() },
+            Ok(data) => Response::Failed { id: Some(*id), message: format!("test image {index} does not exist: the test set has {} (0–{})", data.len(), data.len() - 1) },
+            Err(message) => Response::Failed { id: Some(*id), message },
+        },
+        Request::NextMistake { id, start, images_url, labels_url } => match jobs::next_mistake(*start, images_url, labels_url).await {
+            Ok(index) => Response::Mistake { id: *id, index },
+            Err(message) => Response::Failed { id: Some(*id), message },
+        },
+        Request::Inspect { id, url } => match inspect(url).await {
+            Ok(metadata) => Response::Inspected { id: *id, metadata },
+            Err(message) => Response::Failed { id: Some(*id), message },
+        },
+        _ => return None,
+    })
+}
+
+/// The prediction worker's requests: loads, predictions, test images and checks of uploads.
+/// Attacks, training and sweeps are refused, and their code is not linked into its wasm.
+async fn handle_light(request: Request) {
+    let response = match answer_light(&request).await {
+        Some(response) => response,
+        None => Response::Failed { id: None, message: "the prediction worker does not attack, train or evaluate: the engine does".into() },
+    };
+    send(&response);
+}
+
+/// The engine's requests: everything.
+async fn handle(request: Request) {
+    if let Some(response) = answer_light(&request).await {
+        return send(&response);
+    }
+    let response = match request {
+        Request::Attack { id, config, image, label, model_url } => match run_attack(&config, image, label, model_url.as_deref()).await {
+            Ok(attacked) => Response::Attacked { id, adversarial: attacked.adversarial, probabilities: attacked.probabilities, broken_by: attacked.broken_by },
+            Err(message) => Response::Failed { id: Some(id), message },
+        },
+        Request::Train { id, backend, config, data, resume_from, epochs_done, best } => {
+            match jobs::train(id, backend, config, &data, resume_from.as_deref(), epochs_done, best.as_ref()).await {
+                Ok(stopped) => Response::TrainFinished { id, stopped },
+                Err(message) => Response::Failed { id: Some(id), message },
+            }
+        }
+        Request::TrainControl { id, action } => {
+            jobs::control(id, action);
+            return;
+        }
+        Request::Evaluate { id, backend, models, attacks, limit, data } => match jobs::evaluate(id, backend, &models, &attacks, limit, &data).await {
+            Ok(models) => Response::Evaluated { id, models },
+            Err(message) => Response::Failed { id: Some(id), message },
+        },
+        Request::Load { .. } | Request::Predict { .. } | Request::Sample { .. } | Request::NextMistake { .. } | Request::Inspect { .. } => return,
+    };
+    send(&response);
+}
+
+/// Starts the engine worker: attacks, training and sweeps besides what the prediction worker
+/// does (the `worker` binary's `main`).
+pub fn run_engine() {
+    listen(|request| wasm_bindgen_futures::spawn_local(handle(request)));
+}
+
+/// Starts the prediction worker (the `predictor` binary's `main`).
+pub fn run_predictor() {
+    listen(|request| wasm_bindgen_futures::spawn_local(handle_light(request)));
+}
+
+/// Listens for requests, each handled by `serve` as its own task.
+fn listen(serve: fn(Request)) {
+    console_error_panic_hook::set_once();
+    let onmessage = Closure::<dyn Fn(web_sys::MessageEvent)>::new(move |event: web_sys::MessageEvent| {
+        match super::protocol::from_js::<Request>(event.data()) {
+            Ok(request) => serve(request),
+            Err(e) => send(&Response::Failed { id: None, message: format!("bad request: {e}") }),
+        }
+    });
+    let scope: web_sys::DedicatedWorkerGlobalScope = js_sys::global().unchecked_into();
+    scope.set_onmessage(Some(onmessage.as_ref().unchecked_ref()));
+    onmessage.forget();
+    send(&Response::Started);
+}
