@@ -264,7 +264,7 @@ mod tests {
     fn outcomes_come_in_data_order_and_summarise_to_the_robust_report() {
         let (model, test) = crate::fixtures::trained_mlp();
         let test = test.take(300);
-        let device = Device::flex();
+        let device = crate::fixtures::device();
         let config = AttackConfig::new(AttackMethod::Pgd).with_epsilon(0.1).with_steps(5);
         let (outcomes, report) = pollster::block_on(async {
             let mut seen = Vec::new();

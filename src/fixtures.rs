@@ -8,6 +8,12 @@ use crate::data::{Dataset, Mnist};
 use crate::model::Classifier;
 use crate::train::{Defense, TrainConfig, Trainer};
 
+/// The device every core test runs on: burn's CPU backend. The one place to point the core's
+/// tests at another backend (e.g. a GPU device in a build that has one).
+pub fn device() -> Device {
+    Device::flex()
+}
+
 /// MNIST from the default folder; a missing download fails with the message saying what to run.
 pub fn mnist() -> &'static Mnist {
     static MNIST: OnceLock<Mnist> = OnceLock::new();
@@ -16,7 +22,7 @@ pub fn mnist() -> &'static Mnist {
 
 /// Trains `config` on its subset of MNIST's training set and returns the model.
 pub fn train(config: TrainConfig) -> Classifier {
-    let device = Device::flex();
+    let device = device();
     let data = mnist();
     let (train, validation) = data.train.split_validation(1000);
     let train = train.take(config.limit.unwrap_or(train.len()));

@@ -583,7 +583,7 @@ mod tests {
 
     #[test]
     fn every_seed_is_valid_so_mutations_start_from_real_files() {
-        let device = Device::flex();
+        let device = crate::fixtures::device();
         for seed in weights_seeds() {
             weights::from_bytes(seed, &device).expect("a valid weights seed");
         }

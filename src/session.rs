@@ -418,7 +418,7 @@ mod tests {
     fn an_epoch_leaves_a_weights_file_that_reads_back_with_its_test_accuracy() {
         let data = mnist();
         let config = TrainConfig::new(Architecture::Mlp, Defense::None).with_validation(100).with_limit(Some(2000)).with_epochs(2).with_batch_size(32);
-        let device = Device::flex();
+        let device = crate::fixtures::device();
         let mut run = TrainingRun::start(config.clone(), RunData::split(&config, &data.train.take(3000), data.test.take(500)), &device, Start::Fresh).unwrap();
         let epoch = pollster::block_on(run.next_epoch(async |_| true)).unwrap().expect("a finished epoch");
         assert_eq!((epoch.epochs_done, run.epochs_done(), run.finished()), (1, 1, false));
@@ -445,7 +445,7 @@ mod tests {
     #[test]
     fn attacking_one_image_gives_the_batch_attack_and_its_norms() {
         let (model, test) = trained_mlp();
-        let device = Device::flex();
+        let device = crate::fixtures::device();
         let config = AttackConfig::new(AttackMethod::Pgd).with_epsilon(0.2).with_steps(10).with_step_size(0.05);
         let image = test.image(0).to_vec();
         let label = usize::from(test.labels[0]);

@@ -10,7 +10,7 @@
 use burn::tensor::{Bool, Tensor};
 
 use super::goal::Probe;
-use super::pgd::{keep_best, random_start};
+use super::pgd::{best_of, random_start};
 use super::projection::{Norm, project, select};
 use super::{AttackConfig, Goal, Loss};
 use crate::data::CLASSES;
@@ -111,15 +111,7 @@ fn run_once(model: &Classifier, images: Tensor<4>, goal: &Goal, config: &AttackC
 /// restarts (`config.steps` iterations each); per image the most successful run is kept.
 /// `config.step_size` is not used: APGD adapts its own.
 pub fn apgd(model: &Classifier, images: Tensor<4>, goal: &Goal, config: &AttackConfig) -> Tensor<4> {
-    let mut best: Option<Tensor<4>> = None;
-    for restart in 0..config.restarts {
-        let x = run_once(model, images.clone(), goal, config, restart);
-        best = Some(match best {
-            None => x,
-            Some(b) => keep_best(model, goal, b, x),
-        });
-    }
-    best.expect("at least one restart")
+    best_of(model, goal, (0..config.restarts).map(|restart| run_once(model, images.clone(), goal, config, restart)))
 }
 
 /// APGD-T: for k = 1..=`config.target_classes`, APGD on the targeted DLR loss towards each
@@ -132,17 +124,11 @@ pub fn apgd_targeted(model: &Classifier, images: Tensor<4>, goal: &Goal, config:
     let others = model.forward(images.clone()) - one_hot(goal.labels.clone(), CLASSES) * 1e9;
     let (_, ranked) = others.topk_with_indices(config.target_classes, 1);
     let untargeted = Goal::new(goal.labels.clone(), None);
-    let mut best: Option<Tensor<4>> = None;
-    for k in 0..config.target_classes {
+    let runs = (0..config.target_classes).map(|k| {
         let targets = ranked.clone().narrow(1, k, 1).reshape([n]);
-        let targeted = Goal::per_image(goal.labels.clone(), targets, Loss::Dlr);
-        let x = apgd(model, images.clone(), &targeted, config);
-        best = Some(match best {
-            None => x,
-            Some(b) => keep_best(model, &untargeted, b, x),
-        });
-    }
-    best.expect("at least one target class")
+        apgd(model, images.clone(), &Goal::per_image(goal.labels.clone(), targets, Loss::Dlr), config)
+    });
+    best_of(model, &untargeted, runs)
 }
 
 #[cfg(test)]

@@ -50,23 +50,23 @@ pub fn keep_best(model: &Classifier, goal: &Goal, best: Tensor<4>, candidate: Te
     select(better, candidate, best)
 }
 
+/// Per image, the most successful of `runs` (at least one) against `goal` (see [`keep_best`]);
+/// the runs are computed one after the other.
+pub fn best_of(model: &Classifier, goal: &Goal, runs: impl IntoIterator<Item = Tensor<4>>) -> Tensor<4> {
+    runs.into_iter().reduce(|best, x| keep_best(model, goal, best, x)).expect("at least one run")
+}
+
 /// PGD with `config.restarts` runs; per image the most successful run is kept. Without random
 /// start every run would be the same, so one runs.
 pub fn pgd(model: &Classifier, images: Tensor<4>, goal: &Goal, config: &AttackConfig) -> Tensor<4> {
     let norm = config.method.norm();
     let runs = if config.random_start { config.restarts } else { 1 };
-    let mut best: Option<Tensor<4>> = None;
-    for restart in 0..runs {
-        let start = if config.random_start {
-            random_start(&images, norm, config.epsilon, config.seed, restart)
-        } else {
-            images.clone()
-        };
-        let x = pgd_from(model, images.clone(), start, goal, config);
-        best = Some(match best {
-            None => x,
-            Some(b) => keep_best(model, goal, b, x),
-        });
-    }
-    best.expect("at least one restart")
+    best_of(
+        model,
+        goal,
+        (0..runs).map(|restart| {
+            let start = if config.random_start { random_start(&images, norm, config.epsilon, config.seed, restart) } else { images.clone() };
+            pgd_from(model, images.clone(), start, goal, config)
+        }),
+    )
 }

@@ -95,11 +95,11 @@ pub fn select(take: Tensor<1, burn::tensor::Bool>, candidate: Tensor<4>, current
 #[cfg(test)]
 mod tests {
     use super::*;
-    use burn::tensor::{Device, Distribution};
+    use burn::tensor::Distribution;
 
     #[test]
     fn l0_projection_keeps_the_largest_changes() {
-        let device = Device::flex();
+        let device = crate::fixtures::device();
         let x = Tensor::<4>::zeros([2, 1, 28, 28], &device);
         let mut values = vec![0.0f32; 2 * 784];
         for (i, v) in [(3, 0.5), (10, -0.9), (500, 0.2), (783, 0.7)] {
@@ -120,7 +120,7 @@ mod tests {
 
     #[test]
     fn projections_land_in_ball_and_box() {
-        let device = Device::flex();
+        let device = crate::fixtures::device();
         let x = Tensor::<4>::random([8, 1, 28, 28], Distribution::Default, &device);
         let far = Tensor::<4>::random([8, 1, 28, 28], Distribution::Uniform(-3.0, 3.0), &device);
         for (norm, eps) in [(Norm::Linf, 0.1f32), (Norm::L2, 1.5), (Norm::L0, 0.05)] {

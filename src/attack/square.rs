@@ -15,7 +15,7 @@ use rand::rngs::StdRng;
 
 use super::goal::margin;
 use super::noise;
-use super::pgd::keep_best;
+use super::pgd::best_of;
 use super::projection::select;
 use super::{AttackConfig, Goal};
 use crate::model::Classifier;
@@ -100,15 +100,7 @@ fn run_once(model: &Classifier, images: Tensor<4>, goal: &Goal, config: &AttackC
 /// target, if any, is not used.
 pub fn square(model: &Classifier, images: Tensor<4>, goal: &Goal, config: &AttackConfig) -> Tensor<4> {
     let untargeted = Goal::new(goal.labels.clone(), None);
-    let mut best: Option<Tensor<4>> = None;
-    for restart in 0..config.restarts {
-        let x = run_once(model, images.clone(), &untargeted, config, restart);
-        best = Some(match best {
-            None => x,
-            Some(b) => keep_best(model, &untargeted, b, x),
-        });
-    }
-    best.expect("at least one restart")
+    best_of(model, &untargeted, (0..config.restarts).map(|restart| run_once(model, images.clone(), &untargeted, config, restart)))
 }
 
 #[cfg(test)]

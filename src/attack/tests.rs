@@ -60,7 +60,7 @@ fn name(c: &AttackConfig) -> String {
 #[test]
 fn every_attack_stays_in_the_box_and_its_ball() {
     let (model, test) = trained_mlp();
-    let device = Device::flex();
+    let device = crate::fixtures::device();
     let (x, y, _) = batch(&test, 64, &device);
     for config in table() {
         let adv = run(&config, &model, x.clone(), y.clone());
@@ -81,7 +81,7 @@ fn every_attack_stays_in_the_box_and_its_ball() {
 #[test]
 fn every_attack_lowers_accuracy_and_targeted_ones_hit_their_target() {
     let (model, test) = trained_mlp();
-    let device = Device::flex();
+    let device = crate::fixtures::device();
     let (x, y, labels) = batch(&test, 100, &device);
     let clean = predictions(&model, x.clone());
     let clean_accuracy = clean.iter().zip(&labels).filter(|(p, l)| p == l).count();
@@ -103,7 +103,7 @@ fn every_attack_lowers_accuracy_and_targeted_ones_hit_their_target() {
 #[test]
 fn same_seed_gives_the_same_adversarial_and_another_seed_another() {
     let (model, test) = trained_mlp();
-    let device = Device::flex();
+    let device = crate::fixtures::device();
     let (x, y, _) = batch(&test, 16, &device);
     for config in table() {
         let a = run(&config, &model, x.clone(), y.clone()).into_data();
@@ -121,7 +121,7 @@ fn same_seed_gives_the_same_adversarial_and_another_seed_another() {
 fn input_gradient_matches_finite_differences() {
     let (model, test) = trained_mlp();
     let model = model.valid();
-    let device = Device::flex();
+    let device = crate::fixtures::device();
     let (x, y, _) = batch(&test, 1, &device);
     let goal = Goal::new(y, None);
     let gradient = goal.probe(&model, x.clone()).gradient.into_data().try_to_vec::<f32>().unwrap();
@@ -146,7 +146,7 @@ fn input_gradient_matches_finite_differences() {
 #[test]
 fn more_pgd_steps_never_lower_the_loss_reached() {
     let (model, test) = trained_mlp();
-    let device = Device::flex();
+    let device = crate::fixtures::device();
     let (x, y, _) = batch(&test, 64, &device);
     let goal = Goal::new(y.clone(), None);
     let mean_loss = |steps: usize| -> f32 {
@@ -161,7 +161,7 @@ fn more_pgd_steps_never_lower_the_loss_reached() {
 #[test]
 fn deepfool_and_cw_need_smaller_l2_than_pgd_l2() {
     let (model, test) = trained_mlp();
-    let device = Device::flex();
+    let device = crate::fixtures::device();
     let (x, y, labels) = batch(&test, 40, &device);
     let unbounded = |method| AttackConfig::new(method).with_epsilon(10.0).with_steps(100).with_binary_steps(6).with_learning_rate(0.2);
     // Per image, the L2 norm of a successful minimal attack.
@@ -235,7 +235,7 @@ fn with_saturated_softmax(model: Classifier, factor: f32) -> Classifier {
 fn square_and_autoattack_see_through_masked_gradients_that_stop_pgd() {
     let (model, test) = trained_mlp();
     let masked = with_saturated_softmax(model.clone(), 1e4);
-    let device = Device::flex();
+    let device = crate::fixtures::device();
     let (x, y, labels) = batch(&test, 100, &device);
     assert_eq!(predictions(&masked, x.clone()), predictions(&model, x.clone()), "scaling the logits keeps every prediction");
     let correct = |m: &Classifier, config: &AttackConfig| -> usize {
@@ -259,7 +259,7 @@ const MASKED_EPS: f32 = 0.15;
 
 #[test]
 fn dlr_ignores_shifting_and_scaling_the_logits() {
-    let device = Device::flex();
+    let device = crate::fixtures::device();
     let logits = Tensor::<2>::from_data([[3.0, 1.0, -2.0, 0.5, 0.0], [-1.0, 2.0, 4.0, 0.0, 1.0]], &device);
     let labels = Tensor::<1, Int>::from_data([0, 2], &device);
     let targets = Tensor::<1, Int>::from_data([1, 4], &device);
@@ -279,7 +279,7 @@ fn dlr_ignores_shifting_and_scaling_the_logits() {
 #[test]
 fn autoattack_reports_the_first_stage_that_broke_each_image() {
     let (model, test) = trained_mlp();
-    let device = Device::flex();
+    let device = crate::fixtures::device();
     let (x, y, labels) = batch(&test, 40, &device);
     let config = AttackConfig::new(AttackMethod::AutoAttack).with_epsilon(0.08).with_steps(10).with_target_classes(2);
     let staged = pollster::block_on(autoattack::autoattack_by_stage(&model, x.clone(), y.clone(), &config)).unwrap();
@@ -307,7 +307,7 @@ fn autoattack_reports_the_first_stage_that_broke_each_image() {
 #[test]
 fn jsma_only_raises_pixels() {
     let (model, test) = trained_mlp();
-    let device = Device::flex();
+    let device = crate::fixtures::device();
     let (x, y, _) = batch(&test, 8, &device);
     let config = AttackConfig::new(AttackMethod::Jsma).with_epsilon(0.05);
     let adv = run(&config, &model, x.clone(), y);

@@ -109,7 +109,7 @@ mod tests {
 
     #[test]
     fn cross_entropy_matches_hand_computation() {
-        let device = Device::flex();
+        let device = crate::fixtures::device();
         let logits = Tensor::<2>::from_data(TensorData::new(vec![2.0f32, 0.0, 0.0, 0.0, 0.0, 0.0], [2, 3]), &device);
         let labels = Tensor::<1, Int>::from_data(TensorData::new(vec![0i64, 2], [2]), &device);
         let ce = cross_entropy(logits, labels).into_data().try_to_vec::<f32>().unwrap();
@@ -120,7 +120,7 @@ mod tests {
 
     #[test]
     fn one_hot_marks_each_label() {
-        let device = Device::flex();
+        let device = crate::fixtures::device();
         let labels = Tensor::<1, Int>::from_data(TensorData::new(vec![2i64, 0], [2]), &device);
         let rows = one_hot(labels, 3).into_data().try_to_vec::<f32>().unwrap();
         assert_eq!(rows, vec![0.0, 0.0, 1.0, 1.0, 0.0, 0.0]);
@@ -128,7 +128,7 @@ mod tests {
 
     #[test]
     fn both_architectures_map_images_to_ten_logits() {
-        let device = Device::flex();
+        let device = crate::fixtures::device();
         for arch in [Architecture::Mlp, Architecture::Cnn] {
             let model = Classifier::new(arch, &device);
             let out = model.probabilities(Tensor::zeros([3, 1, 28, 28], &device));

@@ -518,14 +518,14 @@ mod tests {
     }
 
     fn refusal(bytes: &[u8]) -> String {
-        from_bytes(bytes, &Device::flex()).expect_err("refused").to_string()
+        from_bytes(bytes, &crate::fixtures::device()).expect_err("refused").to_string()
     }
 
     #[test]
     fn empty_and_huge_layers_are_refused_before_anything_is_built() {
         let (mlp, cnn) = (Metadata::untrained(Architecture::Mlp), Metadata::untrained(Architecture::Cnn));
-        assert!(from_bytes(&file(&mlp, &[], &mlp_tensors(3, 0.1)), &Device::flex()).is_ok());
-        assert!(from_bytes(&file(&cnn, &[], &cnn_tensors(2, 3, 4, 0.01)), &Device::flex()).is_ok());
+        assert!(from_bytes(&file(&mlp, &[], &mlp_tensors(3, 0.1)), &crate::fixtures::device()).is_ok());
+        assert!(from_bytes(&file(&cnn, &[], &cnn_tensors(2, 3, 4, 0.01)), &crate::fixtures::device()).is_ok());
         // A hidden size of 0: valid safetensors, every tensor of it empty.
         let m = refusal(&file(&mlp, &[], &mlp_tensors(0, 0.1)));
         assert!(m.contains("`fc1.weight`") && m.contains("a hidden size of 0"), "{m}");
@@ -571,7 +571,7 @@ mod tests {
         }
         let mut nan = meta.clone();
         nan.epsilon = f32::NAN;
-        let model = Classifier::new(Architecture::Mlp, &Device::flex());
+        let model = Classifier::new(Architecture::Mlp, &crate::fixtures::device());
         let m = pollster::block_on(to_bytes(&model, &nan)).unwrap_err().to_string();
         assert!(m.contains("not writing the weights") && m.contains("`epsilon` = NaN"), "{m}");
     }
@@ -597,7 +597,7 @@ mod tests {
         let m = refusal(&file(&meta, &[], &mlp_tensors(2, 1e20)));
         assert!(m.contains("`fc2.weight`") && m.contains("1.570e43") && m.contains("would not be finite"), "{m}");
 
-        let device = Device::flex();
+        let device = crate::fixtures::device();
         let Classifier::Mlp(mut mlp) = Classifier::new(Architecture::Mlp, &device) else { unreachable!() };
         assert_eq!(pollster::block_on(non_finite_tensor(&Classifier::Mlp(mlp.clone()))).unwrap(), None);
         mlp.fc2.bias = Some(Param::from_tensor(Tensor::full([10], f32::NAN, &device)));
@@ -608,7 +608,7 @@ mod tests {
     }
 
     fn roundtrip(arch: Architecture) {
-        let device = Device::flex();
+        let device = crate::fixtures::device();
         let model = Classifier::new(arch, &device);
         let mut meta = Metadata::untrained(arch);
         meta.clean_accuracy = Some(0.5);
@@ -630,7 +630,7 @@ mod tests {
 
     #[test]
     fn pytorch_layout_is_used() {
-        let device = Device::flex();
+        let device = crate::fixtures::device();
         let model = Classifier::new(Architecture::Mlp, &device);
         let bytes = pollster::block_on(to_bytes(&model, &Metadata::untrained(Architecture::Mlp))).unwrap();
         let file = SafeTensors::deserialize(&bytes).unwrap();
@@ -640,7 +640,7 @@ mod tests {
 
     #[test]
     fn corrupt_truncated_and_foreign_files_are_refused() {
-        let device = Device::flex();
+        let device = crate::fixtures::device();
         let model = Classifier::new(Architecture::Cnn, &device);
         let bytes = pollster::block_on(to_bytes(&model, &Metadata::untrained(Architecture::Cnn))).unwrap();
         let message = |b: &[u8]| from_bytes(b, &device).expect_err("refused").to_string();

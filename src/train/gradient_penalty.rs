@@ -51,12 +51,11 @@ pub fn input_gradient_norms(model: &Classifier, images: Tensor<4>, labels: Tenso
 mod tests {
     use super::*;
     use crate::fixtures::trained_mlp;
-    use burn::tensor::Device;
 
     #[test]
     fn the_finite_difference_matches_the_squared_gradient_norm() {
         let (model, test) = trained_mlp();
-        let device = Device::flex();
+        let device = crate::fixtures::device();
         let indices: Vec<usize> = (0..200).collect();
         let (images, labels) = test.batch(&indices, &device);
         let estimate = squared_gradient_norms(&model, images.clone(), labels.clone()).into_data().try_to_vec::<f32>().unwrap();

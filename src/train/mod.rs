@@ -479,7 +479,7 @@ mod tests {
     use crate::fixtures::{mnist, train};
 
     fn accuracy(model: &Classifier, config: Option<&AttackConfig>) -> f32 {
-        let device = Device::flex();
+        let device = crate::fixtures::device();
         let test = mnist().test.take(300);
         pollster::block_on(async {
             match config {
@@ -511,7 +511,7 @@ mod tests {
     fn an_epoch_stopped_by_its_callback_is_dropped() {
         let data = mnist();
         let (train, validation) = (data.train.take(1000), data.test.take(100));
-        let device = Device::flex();
+        let device = crate::fixtures::device();
         let mut trainer = Trainer::new(TrainConfig::new(Architecture::Mlp, Defense::None).with_epochs(2).with_batch_size(100), &device).unwrap();
         let mut batches = Vec::new();
         let report = pollster::block_on(trainer.train_epoch(&train, &validation, async |b| {
@@ -531,7 +531,7 @@ mod tests {
     fn a_resumed_run_guards_against_collapse_from_its_best_epoch_before_the_pause() {
         let data = mnist();
         let (train, validation) = (data.train.take(500), data.test.take(100));
-        let device = Device::flex();
+        let device = crate::fixtures::device();
         let config = TrainConfig::new(Architecture::Mlp, Defense::FgsmRs).with_epsilon(0.1).with_epochs(5);
         let best = Classifier::new(Architecture::Mlp, &device);
         let probe = crate::data::images_tensor(data.test.image(0).to_vec(), &device);
@@ -557,7 +557,7 @@ mod tests {
     fn a_diverging_run_stops_and_keeps_the_last_finite_epoch() {
         let data = mnist();
         let (train, validation) = (data.train.take(500), data.test.take(100));
-        let device = Device::flex();
+        let device = crate::fixtures::device();
         let config = TrainConfig::new(Architecture::Mlp, Defense::None).with_epochs(3).with_batch_size(100);
         let mut trainer = Trainer::new(config.clone(), &device).unwrap();
         let first = pollster::block_on(trainer.train_epoch(&train, &validation, async |_| true)).unwrap().unwrap();
@@ -649,7 +649,7 @@ mod tests {
 
     /// Mean exact input-gradient norm ‖∇ₓ CE‖₂ over the first 300 test images.
     fn mean_input_gradient_norm(model: &Classifier) -> f32 {
-        let device = Device::flex();
+        let device = crate::fixtures::device();
         let indices: Vec<usize> = (0..300).collect();
         let (images, labels) = mnist().test.batch(&indices, &device);
         gradient_penalty::input_gradient_norms(model, images, labels).mean().into_scalar::<f32>()
@@ -686,7 +686,7 @@ mod tests {
 
     #[test]
     fn the_weights_file_records_the_noise_and_the_regularisers() {
-        let device = Device::flex();
+        let device = crate::fixtures::device();
         let config = TrainConfig::new(Architecture::Mlp, Defense::Noise).with_noise_std(0.5).with_weight_decay(1e-4).with_grad_penalty(2.0);
         let trainer = Trainer::new(config, &device).unwrap();
         let metadata = trainer.metadata();

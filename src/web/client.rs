@@ -76,11 +76,16 @@ impl WorkerHandle {
             let message = Some(event.message()).filter(|m| !m.is_empty()).unwrap_or_else(|| "unknown error".into());
             dying.terminate();
             release();
-            on_response(Response::Died { message: format!("the worker stopped: {message}") });
+            on_response(Response::Died { message: format!("the worker stopped: {message}"), cancelled: false });
         });
         worker.set_onerror(Some(onerror.as_ref().unchecked_ref()));
         onerror.forget();
         Ok(WorkerHandle { worker })
+    }
+
+    /// Ends the worker at once, whatever it is computing.
+    pub fn terminate(&self) {
+        self.worker.terminate();
     }
 
     /// Posts `request` to the worker.
@@ -115,6 +120,19 @@ impl LazyWorker {
     pub fn new(name: &'static str, on_response: impl Fn(Response) + 'static) -> Self {
         let state = LazyState { name, handle: None, listening: false, queue: Vec::new(), on_response: Rc::new(on_response) };
         LazyWorker(StoredValue::new_local(state))
+    }
+
+    /// Ends the worker now (a computation in wasm cannot be interrupted otherwise); its listener
+    /// hears [`Response::Died`] with `why`, and the next request starts a fresh worker.
+    pub fn terminate(self, why: &str) {
+        let Some(handle) = self.0.try_update_value(|s| {
+            s.listening = false;
+            s.queue.clear();
+            s.handle.take()
+        }).flatten() else { return };
+        handle.terminate();
+        let callback = self.0.with_value(|s| s.on_response.clone());
+        callback(Response::Died { message: why.to_string(), cancelled: true });
     }
 
     /// Sends `request`, starting the worker first if needed.
@@ -194,6 +212,12 @@ impl Engine {
     /// Sends `request`, starting the engine first if needed.
     pub fn send(self, request: Request) -> Result<(), String> {
         self.worker.send(request)
+    }
+
+    /// Cancels whatever the engine computes by ending it (`why` says so to every panel); the
+    /// next request starts a new engine, and a training run goes on from its last finished epoch.
+    pub fn cancel(self, why: &str) {
+        self.worker.terminate(why);
     }
 }
 

@@ -270,8 +270,10 @@ pub enum Response {
     /// The worker died (a panic, out of memory, its wasm failed to load): every request it had
     /// not answered is lost. Made by the page's side of the worker, never sent by a worker.
     Died {
-        /// What the browser said.
+        /// What the browser said, or why the page ended it.
         message: String,
+        /// True when the page ended it on purpose (a cancelled attack), not a crash.
+        cancelled: bool,
     },
     /// A request failed; `id` is its request number, if it had one.
     Failed {

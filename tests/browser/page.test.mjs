@@ -337,6 +337,27 @@ for (const v of h.variants()) {
       });
     });
 
+    test('a long attack can be cancelled, and the next one runs', { timeout: READY_MS + 8 * PREDICTION_MS }, async (t) => {
+      await s.check(async () => {
+        await s.ready();
+        // C&W with 10,000 steps per binary-search step: minutes of work, as a share link may ask.
+        await h.chooseAttack(s.page, { model: 'cnn-standard', attack: 'cw', eps: 3 });
+        await h.fill(s.page, 'steps-input', '10000');
+        await h.showTestImage(s.page, 9, PREDICTION_MS);
+        await s.page.locator(h.byTestId('attack-run')).click({ timeout: PREDICTION_MS });
+        const cancel = await h.waitForTestId(s.page, 'attack-cancel', 4 * PREDICTION_MS);
+        const started = Date.now();
+        await cancel.click();
+        await s.page.waitForFunction(() => /attack was cancelled/.test(document.querySelector('#lab')?.textContent ?? ''), null, { timeout: 30_000 });
+        assert.equal(await h.countTestId(s.page, 'adv-prediction'), 0, 'no result from the cancelled attack');
+        t.diagnostic(`cancelled ${Date.now() - started} ms after the click`);
+        await h.fill(s.page, 'steps-input', '40');
+        await h.chooseAttack(s.page, { attack: 'fgsm', eps: 0.3 });
+        await s.page.locator(h.byTestId('attack-run')).click({ timeout: PREDICTION_MS });
+        await h.waitForTestId(s.page, 'adv-prediction', 4 * PREDICTION_MS);
+      });
+    });
+
     test('the user can switch the backend', { timeout: READY_MS + 6 * PREDICTION_MS }, async (t) => {
       await s.check(async () => {
         await s.ready();

@@ -311,13 +311,49 @@ for (const v of h.variants()) {
       });
     });
 
+    test('the gradient-free and AutoAttack-grade attacks give the CLI\'s numbers in a sweep', { timeout: READY_MS + 600_000 }, async (t) => {
+      // Square, APGD-T, AutoAttack and JSMA in the page, on the CPU backend (SwiftShader would
+      // take minutes; the WebGPU path of the shared attack code is covered by the test below).
+      if (v.webgpu) return t.skip('CPU variant only');
+      await s.check(async () => {
+        await s.ready();
+        const limit = 40;
+        const attacks = ['apgd-t', 'square', 'autoattack', 'jsma'];
+        for (const id of await s.page.$$eval('[data-testid^="eval-model-"]', (xs) => xs.map((x) => x.dataset.testid))) {
+          if (id === 'eval-model-mlp-standard') await s.page.check(h.byTestId(id));
+          else await s.page.uncheck(h.byTestId(id));
+        }
+        for (const id of await s.page.$$eval('[data-testid^="eval-attack-"]', (xs) => xs.map((x) => x.dataset.testid))) {
+          if (attacks.includes(id.replace('eval-attack-', ''))) await s.page.check(h.byTestId(id));
+          else await s.page.uncheck(h.byTestId(id));
+        }
+        await h.fill(s.page, 'eval-eps', '0.1');
+        await h.fill(s.page, 'eval-limit', String(limit));
+        await h.fill(s.page, 'eval-steps', '20');
+        await s.page.click(h.byTestId('eval-run'));
+        await h.waitForTestId(s.page, 'eval-results', 600_000);
+        const rows = await s.page.$$eval(`${h.byTestId('eval-results')} tbody tr`, (rs) => rs.map((r) => ({ attack: r.dataset.attack, value: Number(r.dataset.value) })));
+        const expected = h.cli(['eval', '--weights', path.join('www', 'models', 'mlp-standard.safetensors'), '--attack', attacks.join(','), '--eps', '0.1', '--steps', '20', '--limit', String(limit), '--json']);
+        for (const r of expected.results) {
+          const row = rows.find((x) => x.attack === r.attack);
+          assert.ok(row, `no row for ${r.attack}: ${JSON.stringify(rows)}`);
+          t.diagnostic(`${r.attack}: page ${row.value}, CLI ${r.robust_accuracy}`);
+          assert.ok(Math.abs(row.value - r.robust_accuracy) < 1e-6, `${r.attack}: page ${row.value}, CLI ${r.robust_accuracy}`);
+        }
+        const stages = await h.textOfTestId(s.page, 'eval-broken-by');
+        assert.match(stages ?? '', /apgd \d+, apgd-t \d+, square \d+/, 'AutoAttack says which stage broke the images');
+      });
+    });
+
     test('an evaluation sweep gives the table `advlab eval` gives on the same weights and subset', { timeout: READY_MS + 600_000 }, async (t) => {
       await s.check(async () => {
         await s.ready();
         const limit = 100;
         for (const id of ['mlp-standard', 'mlp-robust']) await s.page.check(h.byTestId(`eval-model-${id}`));
-        for (const a of ['fgsm', 'pgd']) await s.page.check(h.byTestId(`eval-attack-${a}`));
-        for (const a of ['pgd-l2', 'mim', 'deepfool', 'cw', 'apgd']) await s.page.uncheck(h.byTestId(`eval-attack-${a}`));
+        for (const id of await s.page.$$eval('[data-testid^="eval-attack-"]', (xs) => xs.map((x) => x.dataset.testid))) {
+          if (['eval-attack-fgsm', 'eval-attack-pgd'].includes(id)) await s.page.check(h.byTestId(id));
+          else await s.page.uncheck(h.byTestId(id));
+        }
         for (const id of await s.page.$$eval('[data-testid^="eval-model-"]', (xs) => xs.map((x) => x.dataset.testid))) {
           if (!['eval-model-mlp-standard', 'eval-model-mlp-robust'].includes(id)) await s.page.uncheck(h.byTestId(id));
         }

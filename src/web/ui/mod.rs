@@ -1,16 +1,22 @@
 //! The page's components, one per part of the screen.
 
 mod attack;
+mod attack_form;
+mod attack_job;
 mod chart;
 mod draw;
 mod eval;
+mod eval_results;
 mod form;
+mod header;
 mod outcome;
 mod picture;
+mod prediction;
 mod probabilities;
 mod sample;
 mod train;
 mod train_form;
+mod train_job;
 mod train_run;
 mod zoo;
 
@@ -18,10 +24,12 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use super::backend::BackendKind;
-use super::protocol::{DataUrls, Request, Response};
+use super::protocol::DataUrls;
 use crate::attack::{AttackConfig, AttackMethod};
 use crate::share::{SharedInput, ShareState};
-use crate::web::client::{self, Engine, LazyWorker};
+use crate::web::client::Engine;
+use header::Header;
+use prediction::Prediction;
 use attack::AttackPanel;
 use draw::DrawCanvas;
 use probabilities::Probabilities;
@@ -76,60 +84,16 @@ pub fn App() -> impl IntoView {
     let backend_note = RwSignal::new(None::<String>);
     let error = RwSignal::new(None::<String>);
     let model_id = RwSignal::new(super::PRETRAINED[0].to_string());
-    let loaded = RwSignal::new(false);
-    let input = RwSignal::new(None::<Vec<f32>>);
-    let probs = RwSignal::new(None::<Vec<f32>>);
-    let last_request = StoredValue::new(0u64);
-    // When the last prediction was asked for, and how long its answer took (ms).
-    let predict_sent = StoredValue::new(0f64);
-    let latency = RwSignal::new(None::<f64>);
     // The attack lab's attack (a share link carries its method, ε and steps).
     let attack = RwSignal::new(AttackConfig::new(AttackMethod::Fgsm));
     // The test image asked for (the predictor worker holds the test set).
     let sample_request = RwSignal::new(None::<usize>);
     let share_url = RwSignal::new(None::<String>);
-    // A test image (index into the MNIST test set, label) instead of a drawing.
-    let sample = RwSignal::new(None::<(usize, usize)>);
-    let shown = RwSignal::new(None::<Vec<f32>>);
     // The backend the user asked for; WebGPU falls back to the CPU where it is missing.
     let backend_choice = RwSignal::new(BackendKind::WebGpu);
     // The zoo is read and the page's link applied before the first model loads.
     let zoo = Zoo::new();
     let link_applied = RwSignal::new(false);
-    // An upload being checked by the worker: request number, model id, file name, bytes.
-    let pending_upload = StoredValue::new(None::<(u64, String, String, Vec<u8>)>);
-    // The upload request `id` answers, taken out of `pending_upload` (its bytes are not copied).
-    let take_upload = move |id: u64| pending_upload.try_update_value(|p| p.take_if(|p| p.0 == id)).flatten();
-    // The `blob:` URL the worker reads the upload from (released once it has answered).
-    let upload_url = StoredValue::new(None::<String>);
-    let release_upload_url = move || {
-        if let Some(url) = upload_url.get_value() {
-            let _ = web_sys::Url::revoke_object_url(&url);
-            upload_url.set_value(None);
-        }
-    };
-
-    // The prediction worker: live predictions and searches never run on the main thread. It
-    // queues requests until its wasm listens.
-    let predictor = StoredValue::new_local(None::<LazyWorker>);
-    let send = move |request: Request| {
-        if let Some(Err(e)) = predictor.get_value().map(|w| w.send(request)) {
-            error.set(Some(e));
-        }
-    };
-    let next_id = move || {
-        last_request.update_value(|i| *i += 1);
-        last_request.get_value()
-    };
-    // Asks for the current input's probabilities; answers to older requests are dropped.
-    let classify = move || match input.get_untracked() {
-        None => probs.set(None),
-        Some(image) if loaded.get_untracked() => {
-            predict_sent.set_value(js_sys::Date::now());
-            send(Request::Predict { id: next_id(), image })
-        }
-        Some(_) => {}
-    };
     // The URL of a model's weights: a file of the site, or a `blob:` URL of the zoo's copy.
     let url_of = move |id: &str| -> Option<String> {
         if super::PRETRAINED.contains(&id) {
@@ -140,66 +104,21 @@ pub fn App() -> impl IntoView {
     };
     // A memo: a change elsewhere in the zoo must not reload the model in use.
     let model_url = Memo::new(move |_| url_of(&model_id.get()).unwrap_or_else(|| absolute(&format!("models/{}.safetensors", super::PRETRAINED[0]))));
-    let on_response = move |response: Response| match response {
-        Response::Loaded { .. } => {
-            loaded.set(true);
-            classify();
-        }
-        Response::Predicted { id, probabilities } => {
-            if id == last_request.get_value() {
-                probs.set(Some(probabilities));
-                latency.set(Some(js_sys::Date::now() - predict_sent.get_value()));
-            }
-        }
-        Response::Sample { index, label, image, .. } => {
-            sample.set(Some((index, label)));
-            shown.set(Some(image.clone()));
-            input.set(Some(image));
-            classify();
-        }
-        Response::Mistake { index: Some(i), .. } => sample_request.set(Some(i)),
-        Response::Mistake { index: None, .. } => error.set(Some("this model classifies every test image correctly".into())),
-        Response::Inspected { id, metadata } => {
-            if let Some((_, model, _, bytes)) = take_upload(id) {
-                release_upload_url();
-                match serde_json::from_str(&metadata) {
-                    Ok(metadata) => spawn_local(async move {
-                        match zoo.add(model.clone(), bytes, metadata).await {
-                            Ok(()) => {
-                                error.set(None);
-                                model_id.set(model);
-                            }
-                            Err(e) => error.set(Some(e)),
-                        }
-                    }),
-                    Err(e) => error.set(Some(e.to_string())),
-                }
-            }
-        }
-        Response::Failed { id: Some(id), message } if pending_upload.with_value(|p| p.as_ref().is_some_and(|p| p.0 == id)) => {
-            let name = take_upload(id).map(|p| p.2).unwrap_or_default();
-            release_upload_url();
-            error.set(Some(format!("`{name}` was not added: {message}")));
-        }
-        Response::Failed { message, .. } => error.set(Some(message)),
-        // A fresh prediction worker starts with the next request: it loads the model first.
-        Response::Died { message } => {
-            error.set(Some(format!("The prediction worker stopped ({message}); it was restarted.")));
-            if pending_upload.try_update_value(Option::take).flatten().is_some() {
-                release_upload_url();
-            }
-            loaded.set(false);
-            send(Request::Load { id: next_id(), backend: BackendKind::Cpu, url: model_url.get_untracked() });
-        }
-        _ => {}
-    };
-    predictor.set_value(Some(LazyWorker::new(client::PREDICTOR, on_response)));
-    // Live predictions run on the CPU (one 28×28 image: a GPU round trip would cost more).
+    // Where the MNIST files lie (the workers need absolute URLs).
+    let data = Signal::stored(DataUrls {
+        train_images: absolute("data/train-images-idx3-ubyte"),
+        train_labels: absolute("data/train-labels-idx1-ubyte"),
+        test_images: absolute("data/t10k-images-idx3-ubyte"),
+        test_labels: absolute("data/t10k-labels-idx1-ubyte"),
+    });
+    // The prediction worker: live predictions, test images and upload checks.
+    let prediction = Prediction::new(error, model_id, model_url, zoo, data);
+    let Prediction { input, probs, latency, loaded, sample, shown, .. } = prediction;
+    // Live predictions of the model in use, once the page's link is applied.
     Effect::new(move |_| {
-        let url = model_url.get();
+        model_url.track();
         if link_applied.get() {
-            loaded.set(false);
-            send(Request::Load { id: next_id(), backend: BackendKind::Cpu, url });
+            prediction.load();
         }
     });
     // The engine's backend: WebGPU where the user wants it and the browser has an adapter (asked
@@ -229,31 +148,14 @@ pub fn App() -> impl IntoView {
         }
     });
 
-    let on_input = Callback::new(move |pixels: Option<Vec<f32>>| {
-        sample.set(None);
-        input.set(pixels);
-        classify();
-    });
-    // Test images come from the worker, which fetches the test set once.
-    // Where the MNIST files lie (the workers need absolute URLs).
-    let data = Signal::stored(DataUrls {
-        train_images: absolute("data/train-images-idx3-ubyte"),
-        train_labels: absolute("data/train-labels-idx1-ubyte"),
-        test_images: absolute("data/t10k-images-idx3-ubyte"),
-        test_labels: absolute("data/t10k-labels-idx1-ubyte"),
-    });
-    let test_set_urls = move || data.with_untracked(|d| (d.test_images.clone(), d.test_labels.clone()));
+    let on_input = Callback::new(move |pixels: Option<Vec<f32>>| prediction.draw(pixels));
     Effect::new(move |_| {
         if let Some(index) = sample_request.get() {
-            let (images_url, labels_url) = test_set_urls();
-            send(Request::Sample { id: next_id(), index, images_url, labels_url });
+            prediction.show_sample(index);
         }
     });
     let on_show_sample = Callback::new(move |index: usize| sample_request.set(Some(index)));
-    let on_find_mistake = Callback::new(move |start: usize| {
-        let (images_url, labels_url) = test_set_urls();
-        send(Request::NextMistake { id: next_id(), start, images_url, labels_url });
-    });
+    let on_find_mistake = Callback::new(move |start: usize| prediction.find_mistake(start));
 
     // The state in the page's link, applied once the zoo is read (a link may name a model of it);
     // malformed values are reported and replaced by defaults.
@@ -322,27 +224,8 @@ pub fn App() -> impl IntoView {
         Some((twin, url))
     });
     let ready = move || loaded.get() && backend_kind.get().is_some();
-    let select_model = move |id: String| model_id.set(id);
     let backend_or_choice = Signal::derive(move || backend_kind.get().unwrap_or_else(|| backend_choice.get()));
-    let on_upload = Callback::new(move |(name, bytes): (String, Vec<u8>)| {
-        let id = match zoo::model_id(&name) {
-            Ok(id) => zoo.free_id(&id),
-            Err(e) => {
-                error.set(Some(e));
-                return;
-            }
-        };
-        match zoo::blob_url(&bytes) {
-            Ok(url) => {
-                release_upload_url();
-                upload_url.set_value(Some(url.clone()));
-                let request = next_id();
-                pending_upload.set_value(Some((request, id, name, bytes)));
-                send(Request::Inspect { id: request, url });
-            }
-            Err(e) => error.set(Some(e)),
-        }
-    });
+    let on_upload = Callback::new(move |(name, bytes): (String, Vec<u8>)| prediction.upload(name, bytes));
     let on_use = Callback::new(move |id: String| {
         model_id.set(id);
         scroll_to("lab");
@@ -369,58 +252,8 @@ pub fn App() -> impl IntoView {
     });
 
     view! {
-        <header class="app-header">
-            <h1>"advlab"</h1>
-            <span class="muted small tagline">"Adversarial MNIST lab, running in your browser"</span>
-            <span class="spacer"></span>
-            <label class="field">
-                "Model"
-                <select
-                    data-testid="model-select"
-                    prop:value=move || model_id.get()
-                    on:change=move |ev| select_model(event_target_value(&ev))
-                >
-                    <optgroup label="Pretrained">
-                        {super::PRETRAINED.iter().map(|id| view! { <option value=*id>{*id}</option> }).collect_view()}
-                    </optgroup>
-                    <Show when=move || zoo.models.with(|m| !m.is_empty())>
-                        <optgroup label="Your models">
-                            {move || zoo.models.get().into_iter().map(|m| view! { <option value=m.id.clone()>{m.id.clone()}</option> }).collect_view()}
-                        </optgroup>
-                    </Show>
-                </select>
-            </label>
-            <label class="field">
-                "Backend"
-                <select data-testid="backend-select" title="WebGPU runs on the graphics card; the CPU backend is burn's, compiled to WebAssembly"
-                    prop:value=move || backend_choice.get().name() on:change=move |ev| {
-                        if let Ok(kind) = event_target_value(&ev).parse() {
-                            backend_choice.set(kind);
-                        }
-                    }>
-                    <option value="webgpu">"WebGPU"</option>
-                    <option value="cpu">"CPU"</option>
-                </select>
-            </label>
-            <span
-                class=move || match backend_kind.get() {
-                    Some(BackendKind::WebGpu) => "badge badge-gpu",
-                    _ => "badge badge-cpu",
-                }
-                title=move || backend_note.get().map(|n| format!("{n}; running on the CPU")).unwrap_or_default()
-            >
-                <span data-testid="backend">{move || backend_kind.get().map(BackendKind::name).unwrap_or("starting…")}</span>
-            </span>
-            <a class="small" data-testid="model-download" href=move || {
-                    let id = model_id.get();
-                    if super::PRETRAINED.contains(&id.as_str()) { format!("models/{id}.safetensors") } else { model_url.get() }
-                }
-                download=move || format!("{}.safetensors", model_id.get()) title="The weights as safetensors (PyTorch layout)">"Download"</a>
-            <button class="ghost" data-testid="share-link" title="Copy a link to this exact state" on:click=move |_| share()>"Share link"</button>
-            <Show when=ready fallback=|| view! { <span class="muted small">"Loading…"</span> }>
-                <span class="muted small" data-testid="ready">"Ready"</span>
-            </Show>
-        </header>
+        <Header model_id=model_id model_url=model_url zoo=zoo backend_choice=backend_choice backend_kind=backend_kind backend_note=backend_note
+            ready=Signal::derive(ready) on_share=Callback::new(move |()| share()) />
         <main class="app-main">
             <Show when=move || error.get().is_some()>
                 <div class="alert alert-error" role="alert" data-testid="error">{move || error.get().unwrap_or_default()}</div>
