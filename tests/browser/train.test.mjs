@@ -359,6 +359,9 @@ for (const v of h.variants()) {
         }
         await h.fill(s.page, 'eval-eps', '0.1, 0.3');
         await h.fill(s.page, 'eval-limit', String(limit));
+        // The CLI's defaults (an earlier test may have changed them on this page).
+        await h.fill(s.page, 'eval-steps', '40');
+        await h.fill(s.page, 'eval-step-size', '0.01');
         const started = Date.now();
         await s.page.click(h.byTestId('eval-run'));
         await h.waitForTestId(s.page, 'eval-results', 600_000);
