@@ -239,14 +239,19 @@ for (const v of h.variants()) {
         // An inline script the build did not hash is refused (and reported: the probe's report is
         // taken out of the console log, which s.check requires free of violations).
         const before = s.console.length;
-        const ran = await s.page.evaluate(async () => {
+        const { ran, reported } = await s.page.evaluate(async () => {
+          // Wait for the report itself, not a fixed time: the event is queued.
+          const report = new Promise((resolve) => {
+            document.addEventListener('securitypolicyviolation', () => resolve(true), { once: true });
+            setTimeout(() => resolve(false), 30_000);
+          });
           const el = document.createElement('script');
           el.textContent = 'window.__cspProbe = true;';
           document.head.appendChild(el);
-          await new Promise((r) => setTimeout(r, 100)); // the violation event is queued
-          return window.__cspProbe === true;
+          return { ran: window.__cspProbe === true, reported: await report };
         });
         assert.equal(ran, false, 'an inline script ran despite the policy');
+        assert.equal(reported, true, 'the blocked script raised no securitypolicyviolation');
         const after = s.console.splice(before);
         assert.ok(after.some((l) => /CSP violation: script-src/.test(l)), `no violation reported: ${JSON.stringify(after)}`);
         s.console.push(...after.filter((l) => !/CSP violation|Content Security Policy/i.test(l)));
