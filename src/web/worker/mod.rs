@@ -120,11 +120,13 @@ async fn handle(request: Request) {
 /// Starts the engine worker: attacks, training and sweeps besides what the prediction worker
 /// does (the `worker` binary's `main`).
 pub fn run_engine() {
+    super::run_constructors();
     listen(|request| wasm_bindgen_futures::spawn_local(handle(request)));
 }
 
 /// Starts the prediction worker (the `predictor` binary's `main`).
 pub fn run_predictor() {
+    super::run_constructors();
     listen(|request| wasm_bindgen_futures::spawn_local(handle_light(request)));
 }
 
