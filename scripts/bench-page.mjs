@@ -1,9 +1,11 @@
 // Page benchmark (prints figures; not a test): for WebGPU (SwiftShader here) and the CPU backend,
 // page open → `ready`, what the first view downloads (gzip), one live prediction, the first
 // attack (which starts the engine worker), FGSM and PGD-40 on test images 0–2 with cnn-standard
-// (in the worker), and the longest main-thread task while they ran. Run after
+// (in the worker), and the longest main-thread task while they ran. On WebGPU it also counts the
+// GPU work (independent of the hardware, unlike SwiftShader's times): compute dispatches, queue
+// submissions and buffer readbacks per PGD step, per attack and per training step. Run after
 // scripts/build-site.sh:
-//   node scripts/bench-page.mjs
+//   node scripts/bench-page.mjs [--no-gpu-work] [--webgpu-only | --cpu-only]
 import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
@@ -28,8 +30,47 @@ async function attackMs(page, method, runs = 3, first = 0) {
   return times;
 }
 
-for (const webgpu of [true, false]) {
-  const s = await h.openPage({ webgpu });
+const countGpuWork = !process.argv.includes('--no-gpu-work');
+
+/** Counts `after − before`, per `per` (rounded to 0.1). */
+const perStep = (after, before, per = 1) =>
+  Object.fromEntries(Object.keys(after).map((k) => [k, Math.round(((after[k] - before[k]) / per) * 10) / 10]));
+const show = (c) => `${c.dispatches} dispatches, ${c.submits} submissions, ${c.readbacks} readbacks (${c.uploads} uploads, ${c.buffers} buffers and ${c.pipelines} pipelines created)`;
+
+/** GPU work of one attack on test image `image` with `steps` steps: the counts it added. */
+async function attackWork(page, steps, image) {
+  await h.fill(page, 'steps-input', String(steps));
+  await h.showTestImage(page, image);
+  await page.waitForFunction(() => !document.querySelector('[data-testid="attack-run"]').disabled);
+  const before = (await h.gpuWork(page)).counts;
+  const answered = (await h.gpuWork(page)).attacks.length;
+  await page.click(h.byTestId('attack-run'));
+  await page.waitForSelector(h.byTestId('adv-prediction'), { timeout: 600_000 });
+  const work = await h.gpuWork(page);
+  if (work.attacks.length !== answered + 1) throw new Error('the engine answered more than one attack');
+  return perStep(work.attacks[answered], before);
+}
+
+/** GPU work per training step (batch 64) of `model` on `limit` images, from the progress reports of epoch 1. */
+async function trainingWork(page, model, limit) {
+  await page.selectOption(h.byTestId('train-model-select'), model);
+  await page.selectOption(h.byTestId('train-defense-select'), 'none');
+  await h.fill(page, 'train-epochs', '1');
+  await h.fill(page, 'train-limit', String(limit));
+  await h.fill(page, 'train-batch', '64');
+  const from = (await h.gpuWork(page)).training.length;
+  await page.click(h.byTestId('train-start'));
+  await page.waitForFunction(() => ['finished', 'failed', 'stopped'].includes(document.querySelector('[data-testid="train-status"]')?.dataset.value), null, { timeout: 1_800_000 });
+  // The first report holds the run's start-up (model, data, first kernels); the rest are steps.
+  const reports = (await h.gpuWork(page)).training.slice(from).filter((r) => r.epoch === 1);
+  if (reports.length < 3) return null;
+  const [first, last] = [reports[1], reports[reports.length - 1]];
+  return perStep(last.counts, first.counts, last.done - first.done);
+}
+
+const backends = process.argv.includes('--webgpu-only') ? [true] : process.argv.includes('--cpu-only') ? [false] : [true, false];
+for (const webgpu of backends) {
+  const s = await h.openPage({ webgpu, countGpuWork: webgpu && countGpuWork });
   try {
     const readyMs = await s.ready();
     const firstView = new Set(s.server.log.map((r) => r.path.split('?')[0]));
@@ -66,6 +107,18 @@ for (const webgpu of [true, false]) {
     console.log(`  first attack (starts the engine worker): ${first.toFixed(0)} ms`);
     console.log(`  cnn-standard, test images 0–2, click → result: FGSM median ${median(fgsm).toFixed(0)} ms, PGD-40 median ${median(pgd).toFixed(0)} ms`);
     console.log(`  longest main-thread task meanwhile: ${longest ? `${longest.toFixed(0)} ms` : 'none over 50 ms'}`);
+    if (webgpu && countGpuWork && backend === 'webgpu') {
+      // PGD on cnn-standard with 40 and with 20 steps: the difference is 20 steps' work.
+      await s.page.selectOption(h.byTestId('attack-select'), 'pgd');
+      const pgd40 = await attackWork(s.page, 40, 3);
+      const pgd20 = await attackWork(s.page, 20, 4);
+      console.log(`  GPU work, PGD-40 on one image (cnn-standard): ${show(pgd40)}`);
+      console.log(`  GPU work per PGD step: ${show(perStep(pgd40, pgd20, 20))}`);
+      for (const [model, limit] of [['mlp', 2000], ['cnn', 1280]]) {
+        const work = await trainingWork(s.page, model, limit);
+        console.log(`  GPU work per training step (${model}, batch 64): ${work ? show(work) : 'too few progress reports'}`);
+      }
+    }
   } finally {
     await s.close();
   }

@@ -10,6 +10,7 @@
 #[macro_use]
 mod choice;
 pub mod attack;
+pub mod calibration;
 pub mod data;
 pub mod eval;
 #[cfg(test)]

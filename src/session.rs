@@ -141,6 +141,11 @@ impl TrainingRun {
         self.trainer.model()
     }
 
+    /// Reads batch losses back `batches` at a time (see [`Trainer::read_every`]).
+    pub fn read_every(&mut self, batches: usize) {
+        self.trainer.read_every(batches);
+    }
+
     /// Trains the next epoch (`on_batch` as in [`Trainer::train_epoch`]: it may wait, and
     /// returns `false` to stop), then measures test accuracy and writes the weights file. `None`:
     /// `on_batch` stopped the epoch, which is dropped.

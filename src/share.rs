@@ -93,6 +93,9 @@ impl ShareState {
                     Ok(pixels) => state.input = SharedInput::Drawing(pixels),
                     Err(e) => problems.push(e),
                 },
+                // The viewer's backend choice (`auto`, `webgpu`, `cpu`), not part of the shared
+                // state: the page reads and checks it itself.
+                "backend" => {}
                 other => problems.push(format!("unknown parameter `{other}`")),
             }
         }

@@ -46,6 +46,7 @@ pub fn carlini_wagner(model: &Classifier, images: Tensor<4>, goal: &Goal, config
         let mut v = w.zeros_like();
         let mut found = Tensor::<1>::zeros([n], &device).lower_elem(0.0);
         for t in 1..=config.steps {
+            super::progress::tick();
             let wt = w.clone().autodiff().require_grad();
             let x = (wt.clone().tanh() + 1.0) * 0.5;
             let logits = model.forward(x.clone());

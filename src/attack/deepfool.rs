@@ -35,6 +35,7 @@ pub fn deepfool(model: &Classifier, images: Tensor<4>, goal: &Goal, config: &Att
     let mut total = Tensor::<2>::zeros([n, PIXELS], &images.device());
     let mut x = images.clone();
     for _ in 0..config.steps {
+        super::progress::tick();
         let (logits, jacobian) = logits_and_jacobian(model, &x);
         let active = goal.success(logits.clone()).bool_not().float().reshape([n, 1]);
         let f = logits.clone() - logits.gather(1, label_col.clone());

@@ -79,6 +79,7 @@ impl Goal {
     /// images, the per-example objective and which images meet the goal. `model` must be in
     /// inference mode.
     pub fn probe(&self, model: &Classifier, images: Tensor<4>) -> Probe {
+        super::progress::tick();
         let x = images.without_autodiff().autodiff().require_grad();
         let logits = model.forward(x.clone());
         let objective = self.objective(logits.clone());

@@ -57,6 +57,7 @@ fn attack_chunk(model: &Classifier, images: Tensor<4>, targets: Tensor<1, Int>, 
         combine(v.clone().reshape([m, PIXELS, 1]).expand([m, PIXELS, PIXELS]), v.reshape([m, 1, PIXELS]).expand([m, PIXELS, PIXELS]))
     };
     for _ in 0..iterations {
+        super::progress::tick();
         let reached = model.forward(x.clone().reshape([m, 1, 28, 28])).argmax(1).reshape([m]).equal(targets.clone());
         let a = logit_gradient(model, &x, is_target.clone());
         let b = logit_gradient(model, &x, is_target.ones_like() - is_target.clone());

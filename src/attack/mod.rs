@@ -18,6 +18,7 @@ pub mod jsma;
 pub mod mim;
 pub mod noise;
 pub mod pgd;
+pub mod progress;
 pub mod projection;
 pub mod square;
 

@@ -78,6 +78,7 @@ fn run_once(model: &Classifier, images: Tensor<4>, goal: &Goal, config: &AttackC
     let (rows, columns) = (coordinates(n, true, &device), coordinates(n, false, &device));
 
     for (i, &s) in sides.iter().enumerate() {
+        super::progress::tick();
         let draw = draws.clone().narrow(0, i, 1).reshape([n, 3]);
         let at = |j: usize| draw.clone().narrow(1, j, 1).reshape([n, 1, 1, 1]).expand([n, 1, SIDE, SIDE]);
         let (top, left, square_sign) = (at(0), at(1), at(2));

@@ -209,6 +209,8 @@ pub struct Trainer {
     epochs_done: usize,
     best: Option<(f32, Classifier, usize)>,
     history: Vec<EpochReport>,
+    /// Batches whose losses are read back together (see [`Trainer::read_every`]).
+    read_every: usize,
 }
 
 impl Trainer {
@@ -254,7 +256,16 @@ impl Trainer {
             epochs_done,
             best: None,
             history: Vec::new(),
+            read_every: 1,
         }
+    }
+
+    /// Reads the batch losses back `batches` at a time (at least 1; 1 by default) instead of
+    /// after every batch: on a GPU each read waits for the queue to drain, so fewer reads keep
+    /// it busy. `train_epoch`'s `on_batch` then hears the batches of a group one after another,
+    /// and a diverging batch is seen at the end of its group (the epoch is restored all the same).
+    pub fn read_every(&mut self, batches: usize) {
+        self.read_every = batches.max(1);
     }
 
     /// Epochs finished so far.
@@ -385,6 +396,8 @@ impl Trainer {
         let mut loss_sum = 0f64;
         // The weights of the last finished epoch, restored if this one diverges.
         let start = self.model.clone();
+        // Each batch's loss and number correct, on the device, until the group's read.
+        let mut unread = Vec::with_capacity(2 * self.read_every);
         for (i, indices) in batches.iter().enumerate() {
             let seed = self.config.seed ^ ((epoch as u64) << 32) ^ i as u64;
             let device = self.device.clone().autodiff();
@@ -394,16 +407,26 @@ impl Trainer {
             };
             let progress = ((epoch - 1) * total + i) as f64 / (self.config.epochs * total) as f64;
             let (loss, correct) = self.step(images, labels, seed, self.config.learning_rate_at(progress));
-            let values = readback::floats(Tensor::cat(vec![loss, correct.reshape([1])], 0)).await?;
-            if !values[0].is_finite() {
-                let what = format!("the loss of batch {} of {total} is {}", i + 1, values[0]);
-                let mean = (i > 0).then(|| (loss_sum / i as f64) as f32);
-                return self.diverged(epoch, start, what, mean, validation).await.map(Some);
+            unread.extend([loss, correct.reshape([1])]);
+            if unread.len() < 2 * self.read_every && i + 1 < total {
+                continue;
             }
-            loss_sum += f64::from(values[0]);
-            let report = BatchReport { epoch, batch: i + 1, batches: total, size: indices.len(), loss: values[0], accuracy: values[1] / indices.len() as f32 };
-            if !on_batch(report).await {
-                return Ok(None);
+            // One read for the group: (loss, correct) of each of its batches.
+            let values = readback::floats(Tensor::cat(std::mem::take(&mut unread), 0)).await?;
+            let first = i + 1 - values.len() / 2;
+            for (k, pair) in values.chunks_exact(2).enumerate() {
+                let (b, (loss, correct)) = (first + k, (pair[0], pair[1]));
+                if !loss.is_finite() {
+                    let what = format!("the loss of batch {} of {total} is {loss}", b + 1);
+                    let mean = (b > 0).then(|| (loss_sum / b as f64) as f32);
+                    return self.diverged(epoch, start, what, mean, validation).await.map(Some);
+                }
+                loss_sum += f64::from(loss);
+                let size = batches[b].len();
+                let report = BatchReport { epoch, batch: b + 1, batches: total, size, loss, accuracy: correct / size as f32 };
+                if !on_batch(report).await {
+                    return Ok(None);
+                }
             }
         }
         if let Some(name) = crate::model::weights::non_finite_tensor(&self.model).await? {
@@ -525,6 +548,32 @@ mod tests {
         assert!(trainer.history().is_empty());
         let report = pollster::block_on(trainer.train_epoch(&train, &validation, async |_| true)).unwrap().expect("a finished epoch");
         assert_eq!((report.epoch, trainer.epochs_done()), (1, 1));
+    }
+
+    #[test]
+    fn reading_losses_in_groups_reports_every_batch_with_the_same_numbers() {
+        let data = mnist();
+        let (train, validation) = (data.train.take(1000), data.test.take(100));
+        let device = crate::fixtures::device();
+        let config = TrainConfig::new(Architecture::Mlp, Defense::None).with_epochs(1).with_batch_size(100);
+        let run = |read_every: usize| {
+            let mut trainer = Trainer::new(config.clone(), &device).unwrap();
+            trainer.read_every(read_every);
+            let mut batches = Vec::new();
+            let report = pollster::block_on(trainer.train_epoch(&train, &validation, async |b| {
+                batches.push((b.batch, b.size, b.loss, b.accuracy));
+                true
+            }))
+            .unwrap()
+            .unwrap();
+            (batches, report.train_loss)
+        };
+        let (one, loss_one) = run(1);
+        // 10 batches in groups of 4: two full groups and a last group of 2.
+        let (grouped, loss_grouped) = run(4);
+        assert_eq!(one.iter().map(|b| b.0).collect::<Vec<_>>(), (1..=10).collect::<Vec<_>>());
+        assert_eq!(grouped, one, "the same batches, in order, with the same losses");
+        assert_eq!(loss_grouped, loss_one);
     }
 
     #[test]

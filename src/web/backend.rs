@@ -18,21 +18,40 @@ choices! {
     }
 }
 
+choices! {
+    /// The backend the user picks (`backend-select`). Auto gives each kind of job the backend that
+    /// ran it faster in a short calibration (see [`crate::calibration`]); the others force one.
+    pub enum BackendChoice ("backend choice") {
+        /// Measure, then run each job on the faster backend (the CPU where there is no WebGPU).
+        Auto = "auto",
+        /// WebGPU where the browser offers it (the CPU otherwise, saying why).
+        WebGpu = "webgpu",
+        /// burn's CPU backend compiled to wasm.
+        Cpu = "cpu",
+    }
+}
+
+/// The adapter `navigator.gpu.requestAdapter()` yields (in a page or a worker), if any.
+async fn adapter() -> Option<JsValue> {
+    let get = |target: &JsValue, key: &str| js_sys::Reflect::get(target, &JsValue::from_str(key)).ok().filter(|v| !v.is_undefined() && !v.is_null());
+    let gpu = get(&get(&js_sys::global(), "navigator")?, "gpu")?;
+    let request = get(&gpu, "requestAdapter")?.dyn_into::<js_sys::Function>().ok()?;
+    let promise = request.call0(&gpu).ok()?.dyn_into::<js_sys::Promise>().ok()?;
+    JsFuture::from(promise).await.ok().filter(|a| !a.is_undefined() && !a.is_null())
+}
+
 /// Whether `navigator.gpu.requestAdapter()` yields an adapter (in a page or a worker).
 pub async fn webgpu_adapter() -> bool {
-    let navigator = js_sys::Reflect::get(&js_sys::global(), &JsValue::from_str("navigator")).unwrap_or(JsValue::UNDEFINED);
-    if navigator.is_undefined() {
-        return false;
-    }
-    let gpu = js_sys::Reflect::get(&navigator, &JsValue::from_str("gpu")).unwrap_or(JsValue::UNDEFINED);
-    if gpu.is_undefined() || gpu.is_null() {
-        return false;
-    }
-    let Ok(request) = js_sys::Reflect::get(&gpu, &JsValue::from_str("requestAdapter")) else { return false };
-    let Ok(request) = request.dyn_into::<js_sys::Function>() else { return false };
-    let Ok(promise) = request.call0(&gpu) else { return false };
-    let Ok(promise) = promise.dyn_into::<js_sys::Promise>() else { return false };
-    matches!(JsFuture::from(promise).await, Ok(adapter) if !adapter.is_null() && !adapter.is_undefined())
+    adapter().await.is_some()
+}
+
+/// The WebGPU adapter as `vendor / architecture / device / description` (its `GPUAdapterInfo`;
+/// empty parts stay empty), the key a calibration is remembered by; `None` without an adapter.
+pub async fn adapter_info() -> Option<String> {
+    let adapter = adapter().await?;
+    let info = js_sys::Reflect::get(&adapter, &JsValue::from_str("info")).unwrap_or(JsValue::UNDEFINED);
+    let part = |key: &str| js_sys::Reflect::get(&info, &JsValue::from_str(key)).ok().and_then(|v| v.as_string()).unwrap_or_default();
+    Some(["vendor", "architecture", "device", "description"].map(part).join(" / "))
 }
 
 /// Starts the preferred backend (WebGPU unless `prefer` says CPU), falling back to the CPU.

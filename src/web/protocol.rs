@@ -6,22 +6,27 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::JsValue;
 
-use super::backend::BackendKind;
+use super::backend::{BackendChoice, BackendKind};
 use crate::attack::AttackConfig;
+pub use crate::calibration::Calibration;
 pub use crate::session::{FlippedImage, ModelEvaluation};
 use crate::train::{BatchReport, EpochReport, TrainConfig};
 
 /// What the page asks the worker to do.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub enum Request {
-    /// Start the backend (`webgpu` or `cpu`) and load the weights at `url` (absolute).
+    /// Start the backend the choice gives attacks and load the weights at `url` (absolute) onto
+    /// it, for predictions and attacks.
     Load {
         /// Request number; the answer carries it back.
         id: u64,
-        /// Preferred backend (WebGPU falls back to the CPU).
-        backend: BackendKind,
+        /// The user's backend choice (WebGPU falls back to the CPU).
+        backend: BackendChoice,
         /// Absolute URL of a weights file.
         url: String,
+        /// Auto's calibration the page remembers for its adapter (the engine measures when
+        /// there is none, or when it belongs to another adapter).
+        calibration: Option<Calibration>,
     },
     /// Class probabilities of one 28×28 image (pixels in `[0,1]`).
     Predict {
@@ -81,8 +86,10 @@ pub enum Request {
     Train {
         /// Run number; control requests and answers carry it.
         id: u64,
-        /// Preferred backend (WebGPU falls back to the CPU).
-        backend: BackendKind,
+        /// The user's backend choice (WebGPU falls back to the CPU).
+        backend: BackendChoice,
+        /// Auto's calibration the page remembers for its adapter.
+        calibration: Option<Calibration>,
         /// The run.
         config: TrainConfig,
         /// Where the data lies.
@@ -107,8 +114,10 @@ pub enum Request {
     Evaluate {
         /// Request number.
         id: u64,
-        /// Preferred backend (WebGPU falls back to the CPU).
-        backend: BackendKind,
+        /// The user's backend choice (WebGPU falls back to the CPU).
+        backend: BackendChoice,
+        /// Auto's calibration the page remembers for its adapter.
+        calibration: Option<Calibration>,
         /// The models: (name, absolute URL of the weights).
         models: Vec<(String, String)>,
         /// One configuration per attack and ε.
@@ -168,6 +177,26 @@ pub enum Response {
         backend: BackendKind,
         /// Why WebGPU was wanted but is not used, if so.
         note: Option<String>,
+        /// Under Auto, the calibration that chose the backend.
+        calibration: Option<Calibration>,
+    },
+    /// The backend a training run or evaluation sweep `id` runs on (sent when it starts).
+    RunsOn {
+        /// The request number.
+        id: u64,
+        /// The backend.
+        backend: BackendKind,
+        /// Why WebGPU was wanted but is not used, if so.
+        note: Option<String>,
+        /// Under Auto, the calibration that chose the backend.
+        calibration: Option<Calibration>,
+    },
+    /// How far the attack `id` got (sent every 100 ms or so while it runs).
+    AttackProgress {
+        /// The request number.
+        id: u64,
+        /// Iterations done so far (out of at most `AttackConfig::iterations`).
+        done: usize,
     },
     /// A prediction finished.
     Predicted {

@@ -246,7 +246,10 @@ export function isLocalUrl(url, origin) {
  * Returns a session: { page, context, server, url, consoleErrors, pageErrors, requests,
  * failedRequests, foreignRequests(), diagnostics(), ready(), check(fn), close() }.
  */
-export async function openPage({ webgpu, query = '', siteDir = SITE_DIR, gotoTimeout = 60_000 } = {}) {
+export async function openPage({ webgpu, query = '', siteDir = SITE_DIR, gotoTimeout = 60_000, countGpuWork = false, backend = webgpu ? 'webgpu' : undefined } = {}) {
+  // The WebGPU variant tests WebGPU itself: it asks for it (the page remembers the choice across
+  // reloads and links), where the page's own default, Auto, would pick the CPU on SwiftShader.
+  if (backend) query = `${query}${query.includes('?') ? '&' : '?'}backend=${backend}`;
   assertSiteBuilt(siteDir);
   const server = await startStaticServer(siteDir);
   let browser;
@@ -284,6 +287,7 @@ export async function openPage({ webgpu, query = '', siteDir = SITE_DIR, gotoTim
       console.error(`CSP violation: ${e.violatedDirective} blocked ${e.blockedURI || '(inline)'} at ${e.sourceFile}:${e.lineNumber}`),
     );
   });
+  if (countGpuWork) await context.addInitScript(gpuCounterInit, gpuCounterShim.toString());
   const page = context.pages()[0] ?? (await context.newPage());
   s.page = page;
   page.on('console', (m) => {
@@ -377,6 +381,73 @@ export async function openPage({ webgpu, query = '', siteDir = SITE_DIR, gotoTim
     throw e;
   }
   return s;
+}
+
+// ------------------------------------------------------------------------------------------
+// Counting GPU work (benchmarks): independent of the hardware, unlike time on SwiftShader.
+
+/**
+ * Runs in the page before its own scripts (openPage's `countGpuWork`): the page starts its workers
+ * from a `blob:` loader script, so a wrapped `Blob` puts {@link gpuCounterShim} in front of every
+ * loader (the CSP lets blob: workers run; the shim is part of the worker's own script).
+ */
+function gpuCounterInit(shimSource) {
+  const shim = `(${shimSource})();\n`;
+  const Original = window.Blob;
+  window.Blob = class extends Original {
+    constructor(parts, options) {
+      if (Array.isArray(parts) && parts.some((p) => typeof p === 'string' && p.includes('self.advlabWorker'))) parts = [shim, ...parts];
+      super(parts, options);
+    }
+  };
+}
+
+/**
+ * Runs first in each worker: counts the WebGPU calls that cost GPU work or a round trip
+ * (compute dispatches, queue submissions, buffer readbacks via mapAsync, uploads, buffers and
+ * pipelines created) in `self.advlabGpu.counts`, and snapshots the counts whenever the worker
+ * answers an attack (`attacks`: one per `Attacked`) or reports training progress (`training`:
+ * the batches done so far, at each `TrainProgress`).
+ */
+function gpuCounterShim() {
+  const counts = { dispatches: 0, submits: 0, readbacks: 0, uploads: 0, buffers: 0, pipelines: 0 };
+  const gpu = (self.advlabGpu = { counts, attacks: [], training: [] });
+  const wrap = (cls, method, key) => {
+    const proto = self[cls]?.prototype;
+    const original = proto?.[method];
+    if (typeof original !== 'function') return;
+    proto[method] = function (...args) {
+      counts[key] += 1;
+      return original.apply(this, args);
+    };
+  };
+  wrap('GPUComputePassEncoder', 'dispatchWorkgroups', 'dispatches');
+  wrap('GPUComputePassEncoder', 'dispatchWorkgroupsIndirect', 'dispatches');
+  wrap('GPUQueue', 'submit', 'submits');
+  wrap('GPUQueue', 'writeBuffer', 'uploads');
+  wrap('GPUBuffer', 'mapAsync', 'readbacks');
+  wrap('GPUDevice', 'createBuffer', 'buffers');
+  wrap('GPUDevice', 'createComputePipeline', 'pipelines');
+  wrap('GPUDevice', 'createComputePipelineAsync', 'pipelines');
+  const post = self.postMessage.bind(self);
+  self.postMessage = (message, transfer) => {
+    if (message && typeof message === 'object') {
+      if ('Attacked' in message) gpu.attacks.push({ ...counts });
+      const progress = message.TrainProgress;
+      const last = progress?.batches?.[progress.batches.length - 1];
+      if (last) gpu.training.push({ epoch: last.epoch, done: (last.epoch - 1) * last.batches + last.batch, counts: { ...counts } });
+    }
+    return transfer === undefined ? post(message) : post(message, transfer);
+  };
+}
+
+/** The engine worker's GPU work counts so far (openPage's `countGpuWork`), or null before it started. */
+export async function gpuWork(page) {
+  for (const worker of page.workers()) {
+    const work = await worker.evaluate(() => (self.advlabWorker === 'worker' && self.advlabGpu ? self.advlabGpu : null)).catch(() => null);
+    if (work) return work;
+  }
+  return null;
 }
 
 // ------------------------------------------------------------------------------------------

@@ -342,7 +342,7 @@ for (const v of h.variants()) {
       });
     });
 
-    test('a long attack can be cancelled, and the next one runs', { timeout: READY_MS + 8 * PREDICTION_MS }, async (t) => {
+    test('a long attack shows its progress, can be cancelled, and the next one runs', { timeout: READY_MS + 8 * PREDICTION_MS }, async (t) => {
       await s.check(async () => {
         await s.ready();
         // C&W with 10,000 steps per binary-search step: minutes of work, as a share link may ask.
@@ -351,6 +351,14 @@ for (const v of h.variants()) {
         await h.showTestImage(s.page, 9, PREDICTION_MS);
         await s.page.locator(h.byTestId('attack-run')).click({ timeout: PREDICTION_MS });
         const cancel = await h.waitForTestId(s.page, 'attack-cancel', 4 * PREDICTION_MS);
+        // Progress comes while the engine computes: two reports, the second further along.
+        const progress = () => s.page.evaluate((sel) => Number(document.querySelector(sel)?.dataset.value ?? NaN), h.byTestId('attack-progress'));
+        await h.waitForTestId(s.page, 'attack-progress', 4 * PREDICTION_MS);
+        const first = await progress();
+        await s.page.waitForFunction(([sel, v]) => Number(document.querySelector(sel)?.dataset.value) > v, [h.byTestId('attack-progress'), first], { timeout: 4 * PREDICTION_MS });
+        const second = await progress();
+        t.diagnostic(`progress ${first} then ${second} (of 1: 5 binary steps × 10,000 Adam steps)`);
+        assert.ok(first > 0 && second > first && second < 1, `progress ${first} → ${second}`);
         const started = Date.now();
         await cancel.click();
         await s.page.waitForFunction(() => /attack was cancelled/.test(document.querySelector('#lab')?.textContent ?? ''), null, { timeout: 30_000 });

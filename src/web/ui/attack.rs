@@ -6,27 +6,24 @@ use leptos::prelude::*;
 
 use super::attack_job::AttackJob;
 use super::outcome::OutcomeView;
-use crate::web::backend::BackendKind;
 use super::attack_form::AttackForm;
 use crate::attack::AttackConfig;
 
 /// The attack panel. `input` is the image to attack; `label` the class to move away from;
 /// `model_url` the weights the engine loads; `config` the attack (a share link carries its method,
-/// ε and steps); `counterpart` the model's standard or robust twin. The engine worker starts with the first attack; `on_backend` hears which
-/// backend it runs on (and why not WebGPU, if so).
+/// ε and steps); `counterpart` the model's standard or robust twin. The engine worker starts
+/// with the first attack, on the backend the page's [`super::Backends`] give attacks.
 #[component]
 pub fn AttackPanel(
     input: Signal<Option<Vec<f32>>>,
     label: Signal<Option<usize>>,
     model_url: Signal<String>,
-    backend: Signal<Option<BackendKind>>,
     config: RwSignal<AttackConfig>,
     model_label: Signal<String>,
     counterpart: Signal<Option<(String, String)>>,
-    on_backend: Callback<(BackendKind, Option<String>)>,
 ) -> impl IntoView {
-    let job = AttackJob::new(input, label, model_url, backend, config, counterpart, on_backend);
-    let AttackJob { compare, outcome, twin_outcome, running, worker_ready, problem, .. } = job;
+    let job = AttackJob::new(input, label, model_url, config, counterpart);
+    let AttackJob { compare, outcome, twin_outcome, running, progress, worker_ready, problem, .. } = job;
 
     view! {
         <section class="card" id="lab">
@@ -56,6 +53,12 @@ pub fn AttackPanel(
                     }}
                 </button>
             </div>
+            {move || progress.get().filter(|_| running.get()).map(|(done, most)| view! {
+                <div class="row small muted" title="Iterations of the attack done (at most; AutoAttack may need fewer)">
+                    <div class="progress" data-testid="attack-progress" data-value=(done as f32 / most as f32).to_string() style=format!("--p: {}", done as f32 / most as f32)></div>
+                    <span class="mono">{format!("{done} / {most}")}</span>
+                </div>
+            })}
             {move || problem.get().map(|p| view! { <div class="alert alert-warn small" role="status">{p}</div> })}
             <Show when=move || outcome.with(Option::is_some) fallback=|| view! { <p class="muted small">"Draw a digit or pick a test image, then run the attack."</p> }>
                 <OutcomeView outcome=outcome prefix="" title=Signal::derive(move || model_label.get()) />

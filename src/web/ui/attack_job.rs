@@ -6,8 +6,9 @@
 use leptos::prelude::*;
 
 use super::outcome::Outcome;
+use super::backends::Backends;
 use crate::attack::AttackConfig;
-use crate::web::backend::BackendKind;
+use crate::calibration::Job;
 use crate::web::client::Engine;
 use crate::web::protocol::{Request, Response};
 
@@ -24,8 +25,8 @@ pub(super) struct AttackJob {
     pub label: Signal<Option<usize>>,
     /// The weights the engine loads.
     pub model_url: Signal<String>,
-    /// The backend the engine runs on (`None` until the page has picked it).
-    pub backend: Signal<Option<BackendKind>>,
+    /// The page's backends: the user's choice, and where the engine says attacks ran.
+    backends: Backends,
     /// The attack.
     pub config: RwSignal<AttackConfig>,
     /// The model's standard or robust twin (name, weights URL), and whether to attack it too.
@@ -38,6 +39,8 @@ pub(super) struct AttackJob {
     pub twin_outcome: RwSignal<Option<Outcome>>,
     /// True while an attack is asked for and not answered.
     pub running: RwSignal<bool>,
+    /// The running attack's iterations done and the most it takes (`None`: no report yet).
+    pub progress: RwSignal<Option<(usize, usize)>>,
     /// True once the engine has loaded the model in use.
     pub worker_ready: RwSignal<bool>,
     /// What went wrong, for the panel to show.
@@ -53,34 +56,32 @@ pub(super) struct AttackJob {
     queued: StoredValue<bool>,
     /// The request number of the engine's last `Load` (the model and backend of this panel).
     load_id: StoredValue<u64>,
-    on_backend: Callback<(BackendKind, Option<String>)>,
     engine: Engine,
 }
 
 impl AttackJob {
-    /// The lab's attacks on the page's engine; `on_backend` hears which backend the engine runs
-    /// on (and why not WebGPU, if so).
-    #[allow(clippy::too_many_arguments)]
+    /// The lab's attacks on the page's engine, on the backend the page's [`Backends`] (a
+    /// context) give attacks; it tells them where each ran.
     pub fn new(
         input: Signal<Option<Vec<f32>>>,
         label: Signal<Option<usize>>,
         model_url: Signal<String>,
-        backend: Signal<Option<BackendKind>>,
         config: RwSignal<AttackConfig>,
         counterpart: Signal<Option<(String, String)>>,
-        on_backend: Callback<(BackendKind, Option<String>)>,
     ) -> Self {
+        let backends = expect_context::<Backends>();
         let job = AttackJob {
             input,
             label,
             model_url,
-            backend,
+            backends,
             config,
             counterpart,
             compare: RwSignal::new(false),
             outcome: RwSignal::new(None),
             twin_outcome: RwSignal::new(None),
             running: RwSignal::new(false),
+            progress: RwSignal::new(None),
             worker_ready: RwSignal::new(false),
             problem: RwSignal::new(None),
             engine_on: RwSignal::new(false),
@@ -90,16 +91,15 @@ impl AttackJob {
             in_flight: StoredValue::new(None),
             queued: StoredValue::new(false),
             load_id: StoredValue::new(0),
-            on_backend,
             engine: expect_context::<Engine>(),
         };
         job.engine.listen(move |response| job.hear(response));
-        // Once started, the engine loads the page's model (and starts the page's backend)
-        // whenever they change.
+        // Once started, the engine loads the page's model (and starts the backend the choice
+        // gives attacks) whenever they change.
         Effect::new(move |_| {
             model_url.track();
-            backend.track();
-            if job.engine_on.get() {
+            backends.choice.track();
+            if job.engine_on.get() && backends.known() {
                 job.load();
             }
         });
@@ -133,11 +133,14 @@ impl AttackJob {
 
     /// Loads the model in use into the engine (starting it if needed).
     fn load(self) {
-        let Some(backend) = self.backend.get_untracked() else { return };
+        if !untrack(|| self.backends.known()) {
+            return;
+        }
         self.worker_ready.set(false);
         let id = self.engine.next_id();
         self.load_id.set_value(id);
-        if let Err(e) = self.engine.send(Request::Load { id, backend, url: self.model_url.get_untracked() }) {
+        let (backend, calibration) = (self.backends.choice.get_untracked(), self.backends.remembered());
+        if let Err(e) = self.engine.send(Request::Load { id, backend, url: self.model_url.get_untracked(), calibration }) {
             self.problem.set(Some(e));
         }
     }
@@ -172,6 +175,7 @@ impl AttackJob {
         }
         let id = self.engine.next_id();
         self.in_flight.set_value(Some(id));
+        self.progress.set(None);
         self.pending.set_value(Some((id, image.clone(), label, config.clone())));
         let twin = self.counterpart.get_untracked().filter(|_| self.compare.get_untracked());
         let mut sent = self.engine.send(Request::Attack { id, config: config.clone(), image: image.clone(), label, model_url: None });
@@ -211,13 +215,17 @@ impl AttackJob {
 
     fn hear(self, response: &Response) {
         match response {
-            Response::Loaded { id, backend, note } if *id == self.load_id.get_value() => {
+            Response::Loaded { id, backend, note, calibration } if *id == self.load_id.get_value() => {
                 self.worker_ready.set(true);
-                self.on_backend.run((*backend, note.clone()));
+                self.backends.ran(Job::Attack, *backend, note.clone(), calibration.clone());
                 if self.deferred.get_value() {
                     self.deferred.set_value(false);
                     self.run();
                 }
+            }
+            Response::AttackProgress { id, done } if self.in_flight.get_value() == Some(*id) => {
+                let most = self.pending.with_value(|p| p.as_ref().map_or(1, |p| p.3.iterations())).max(1);
+                self.progress.set(Some((*done.min(&most), most)));
             }
             Response::Attacked { id, adversarial, probabilities, broken_by } => {
                 let result = |(_, original, label, config): Sent| Outcome {

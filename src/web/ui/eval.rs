@@ -6,7 +6,8 @@ use leptos::prelude::*;
 
 use super::eval_results::{FlippedGallery, Results, ResultsCharts, ResultsTable};
 use super::form::{Binding, config_field, toggle};
-use crate::web::backend::BackendKind;
+use super::backends::Backends;
+use crate::calibration::Job;
 use crate::web::client::Engine;
 use super::zoo::Zoo;
 use crate::attack::{AttackConfig, AttackMethod};
@@ -28,7 +29,6 @@ fn check(sweep: &SweepConfig) -> Result<(), String> {
 #[component]
 pub fn EvalPanel(
     zoo: Zoo,
-    backend: Signal<BackendKind>,
     data: Signal<DataUrls>,
     model_url: Callback<String, Option<String>>,
     on_open: Callback<OpenInLab>,
@@ -44,7 +44,9 @@ pub fn EvalPanel(
     let request_id = StoredValue::new(0u64);
 
     let worker = expect_context::<Engine>();
+    let backends = expect_context::<Backends>();
     worker.listen(move |response| match response.clone() {
+        Response::RunsOn { id, backend, note, calibration } if id == request_id.get_value() => backends.ran(Job::Evaluation, backend, note, calibration),
         Response::EvalProgress { id, done, total } if id == request_id.get_value() => progress.set(done as f32 / total.max(1) as f32),
         Response::Evaluated { id, models: evaluations } if id == request_id.get_value() => {
             running.set(false);
@@ -96,7 +98,8 @@ pub fn EvalPanel(
                 progress.set(0.0);
                 selected.set(None);
                 results.set(Some((Vec::new(), configs.clone())));
-                let request = Request::Evaluate { id: request_id.get_value(), backend: backend.get_untracked(), models: chosen, attacks: configs, limit, data: data.get_untracked() };
+                let (backend, calibration) = (backends.choice.get_untracked(), backends.remembered());
+                let request = Request::Evaluate { id: request_id.get_value(), backend, calibration, models: chosen, attacks: configs, limit, data: data.get_untracked() };
                 if let Err(e) = worker.send(request) {
                     running.set(false);
                     problem.set(Some(e));
@@ -147,7 +150,8 @@ pub fn EvalPanel(
                 <button class="primary" data-testid="eval-run" on:click=move |_| run() prop:disabled=move || running.get()>"Run"</button>
             </div>
             <Show when=move || { running.get() || progress.get() > 0.0 }>
-                <div class="progress" data-testid="eval-progress" data-value=move || progress.get().to_string() style=move || format!("--p: {}", progress.get())></div>
+                <div class="progress" data-testid="eval-progress" data-value=move || progress.get().to_string() data-backend=move || backends.of(Job::Evaluation).map(|b| b.name()).unwrap_or("auto")
+                    title=move || format!("on {}", backends.of(Job::Evaluation).map(|b| b.name()).unwrap_or("the backend Auto picks")) style=move || format!("--p: {}", progress.get())></div>
             </Show>
             {move || problem.get().map(|p| view! { <div class="alert alert-error small" role="alert" data-testid="eval-error">{p}</div> })}
             <ResultsTable results=results selected=selected />

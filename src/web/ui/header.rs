@@ -5,21 +5,22 @@ use leptos::prelude::*;
 
 use super::zoo::Zoo;
 use crate::web::PRETRAINED;
-use crate::web::backend::BackendKind;
+use super::backends::{Backends, CalibrationTable};
+use crate::calibration::Job;
+use crate::web::backend::{BackendChoice, BackendKind};
 
-/// The header. `model_url` is the weights of `model_id`; `backend_kind` the backend the engine
-/// runs on (`None` while it starts) and `backend_note` why not WebGPU, if so.
+/// The header. `model_url` is the weights of `model_id`; the page's [`Backends`] (a context)
+/// say what the user asks for and what the attack lab's engine runs on (the `backend` hook).
 #[component]
 pub(super) fn Header(
     model_id: RwSignal<String>,
     model_url: Memo<String>,
     zoo: Zoo,
-    backend_choice: RwSignal<BackendKind>,
-    backend_kind: RwSignal<Option<BackendKind>>,
-    backend_note: RwSignal<Option<String>>,
     #[prop(into)] ready: Signal<bool>,
     on_share: Callback<()>,
 ) -> impl IntoView {
+    let backends = expect_context::<Backends>();
+    let attack_backend = move || backends.of(Job::Attack);
     view! {
         <header class="app-header">
             <h1>"advlab"</h1>
@@ -40,25 +41,28 @@ pub(super) fn Header(
             </label>
             <label class="field">
                 "Backend"
-                <select data-testid="backend-select" title="WebGPU runs on the graphics card; the CPU backend is burn's, compiled to WebAssembly"
-                    prop:value=move || backend_choice.get().name() on:change=move |ev| {
-                        if let Ok(kind) = event_target_value(&ev).parse() {
-                            backend_choice.set(kind);
+                <select data-testid="backend-select" title="Auto runs each job on the backend that ran it faster in a short measurement; WebGPU runs on the graphics card; the CPU backend is burn's, compiled to WebAssembly"
+                    prop:value=move || backends.choice.get().name() on:change=move |ev| {
+                        if let Ok(choice) = event_target_value(&ev).parse::<BackendChoice>() {
+                            backends.choice.set(choice);
                         }
                     }>
+                    <option value="auto">"Auto"</option>
                     <option value="webgpu">"WebGPU"</option>
                     <option value="cpu">"CPU"</option>
                 </select>
             </label>
             <span
-                class=move || match backend_kind.get() {
+                class=move || match attack_backend() {
                     Some(BackendKind::WebGpu) => "badge badge-gpu",
                     _ => "badge badge-cpu",
                 }
-                title=move || backend_note.get().map(|n| format!("{n}; running on the CPU")).unwrap_or_default()
+                title=move || backends.note.get().map(|n| format!("{n}; running on the CPU")).unwrap_or_else(|| "The backend the attack lab runs on".into())
             >
-                <span data-testid="backend">{move || backend_kind.get().map(BackendKind::name).unwrap_or("starting…")}</span>
+                // Under Auto before the first measurement: "auto" until the engine has chosen.
+                <span data-testid="backend">{move || attack_backend().map(BackendKind::name).unwrap_or(if backends.known() { "auto" } else { "starting…" })}</span>
             </span>
+            <CalibrationTable backends=backends />
             <a class="small" data-testid="model-download" href=move || {
                     let id = model_id.get();
                     if PRETRAINED.contains(&id.as_str()) { format!("models/{id}.safetensors") } else { model_url.get() }

@@ -3,6 +3,7 @@
 mod attack;
 mod attack_form;
 mod attack_job;
+mod backends;
 mod chart;
 mod draw;
 mod eval;
@@ -23,7 +24,8 @@ mod zoo;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-use super::backend::BackendKind;
+use super::backend::BackendChoice;
+pub use backends::Backends;
 use super::protocol::DataUrls;
 use crate::attack::{AttackConfig, AttackMethod};
 use crate::share::{SharedInput, ShareState};
@@ -80,17 +82,20 @@ fn absolute(relative: &str) -> String {
 pub fn App() -> impl IntoView {
     // The one engine worker the panels share (started by the first attack, training or sweep).
     provide_context(Engine::new());
-    let backend_kind = RwSignal::new(None::<BackendKind>);
-    let backend_note = RwSignal::new(None::<String>);
     let error = RwSignal::new(None::<String>);
+    // The state in the page's link (read once the zoo is read, below).
+    let search = web_sys::window().and_then(|w| w.location().search().ok()).unwrap_or_default();
+    // The backend the user asks for (Auto unless the link's `backend=` says otherwise); the
+    // machine's choice, not the shared state, so it is not part of a share link.
+    let (linked_backend, backend_problem) = linked_backend(&search);
+    let backends = Backends::new(linked_backend);
+    provide_context(backends);
     let model_id = RwSignal::new(super::PRETRAINED[0].to_string());
     // The attack lab's attack (a share link carries its method, ε and steps).
     let attack = RwSignal::new(AttackConfig::new(AttackMethod::Fgsm));
     // The test image asked for (the predictor worker holds the test set).
     let sample_request = RwSignal::new(None::<usize>);
     let share_url = RwSignal::new(None::<String>);
-    // The backend the user asked for; WebGPU falls back to the CPU where it is missing.
-    let backend_choice = RwSignal::new(BackendKind::WebGpu);
     // The zoo is read and the page's link applied before the first model loads.
     let zoo = Zoo::new();
     let link_applied = RwSignal::new(false);
@@ -121,32 +126,6 @@ pub fn App() -> impl IntoView {
             prediction.load();
         }
     });
-    // The engine's backend: WebGPU where the user wants it and the browser has an adapter (asked
-    // here, before the engine worker starts); the engine corrects it if WebGPU then fails.
-    Effect::new(move |_| {
-        let choice = backend_choice.get();
-        spawn_local(async move {
-            let (kind, note) = match choice {
-                BackendKind::Cpu => (BackendKind::Cpu, None),
-                BackendKind::WebGpu if super::backend::webgpu_adapter().await => (BackendKind::WebGpu, None),
-                BackendKind::WebGpu => (BackendKind::Cpu, Some(super::backend::NO_ADAPTER.to_string())),
-            };
-            // The user may have chosen again while the adapter was asked for.
-            if backend_choice.get_untracked() != choice {
-                return;
-            }
-            backend_kind.set(Some(kind));
-            backend_note.set(note);
-        });
-    });
-    let on_backend = Callback::new(move |(kind, note): (BackendKind, Option<String>)| {
-        if backend_kind.get_untracked() != Some(kind) {
-            backend_kind.set(Some(kind));
-        }
-        if note.is_some() {
-            backend_note.set(note);
-        }
-    });
 
     let on_input = Callback::new(move |pixels: Option<Vec<f32>>| prediction.draw(pixels));
     Effect::new(move |_| {
@@ -159,14 +138,14 @@ pub fn App() -> impl IntoView {
 
     // The state in the page's link, applied once the zoo is read (a link may name a model of it);
     // malformed values are reported and replaced by defaults.
-    let search = web_sys::window().and_then(|w| w.location().search().ok()).unwrap_or_default();
     spawn_local(async move {
         if let Err(e) = zoo.load().await {
             error.set(Some(e));
         }
         let known = untrack(|| zoo.ids());
         let known: Vec<&str> = known.iter().map(String::as_str).collect();
-        let (linked, problems) = ShareState::parse(&search, &known);
+        let (linked, mut problems) = ShareState::parse(&search, &known);
+        problems.extend(backend_problem);
         if !problems.is_empty() {
             error.set(Some(format!("The link's {}: using the defaults instead.", problems.join("; "))));
         }
@@ -215,7 +194,6 @@ pub fn App() -> impl IntoView {
             probs.with(|p| p.as_deref().map(|p| best(p).0))
         })
     });
-    let engine_backend = Signal::derive(move || backend_kind.get());
     // The standard model's robust twin and vice versa, for the side-by-side comparison.
     let counterpart = Memo::new(move |_| {
         let id = model_id.get();
@@ -223,8 +201,7 @@ pub fn App() -> impl IntoView {
         let url = url_of(&twin)?;
         Some((twin, url))
     });
-    let ready = move || loaded.get() && backend_kind.get().is_some();
-    let backend_or_choice = Signal::derive(move || backend_kind.get().unwrap_or_else(|| backend_choice.get()));
+    let ready = move || loaded.get() && backends.known();
     let on_upload = Callback::new(move |(name, bytes): (String, Vec<u8>)| prediction.upload(name, bytes));
     let on_use = Callback::new(move |id: String| {
         model_id.set(id);
@@ -252,13 +229,12 @@ pub fn App() -> impl IntoView {
     });
 
     view! {
-        <Header model_id=model_id model_url=model_url zoo=zoo backend_choice=backend_choice backend_kind=backend_kind backend_note=backend_note
-            ready=Signal::derive(ready) on_share=Callback::new(move |()| share()) />
+        <Header model_id=model_id model_url=model_url zoo=zoo ready=Signal::derive(ready) on_share=Callback::new(move |()| share()) />
         <main class="app-main">
             <Show when=move || error.get().is_some()>
                 <div class="alert alert-error" role="alert" data-testid="error">{move || error.get().unwrap_or_default()}</div>
             </Show>
-            {move || backend_note.get().map(|n| view! { <div class="alert alert-info small">{n} ": running on burn's CPU backend (WebAssembly) instead."</div> })}
+            {move || backends.note.get().or_else(|| backends.expected_note()).map(|n| view! { <div class="alert alert-info small">{n} ": running on burn's CPU backend (WebAssembly) instead."</div> })}
             {move || share_url.get().map(|url| view! {
                 <div class="alert alert-info small">"Link copied: " <input class="mono" data-testid="share-url" readonly prop:value=url /></div>
             })}
@@ -278,10 +254,21 @@ pub fn App() -> impl IntoView {
                     })}
                 </section>
             </div>
-            <AttackPanel input=input.into() label=attack_label model_url=model_url.into() backend=engine_backend config=attack model_label=model_id.into() counterpart=counterpart.into() on_backend=on_backend />
+            <AttackPanel input=input.into() label=attack_label model_url=model_url.into() config=attack model_label=model_id.into() counterpart=counterpart.into() />
             <ZooPanel zoo=zoo on_upload=on_upload on_use=on_use on_removed=on_removed on_renamed=on_renamed />
-            <TrainPanel zoo=zoo backend=backend_or_choice data=data on_use=on_use />
-            <EvalPanel zoo=zoo backend=backend_or_choice data=data model_url=model_url_of on_open=on_open />
+            <TrainPanel zoo=zoo data=data on_use=on_use />
+            <EvalPanel zoo=zoo data=data model_url=model_url_of on_open=on_open />
         </main>
+    }
+}
+
+/// The backend choice in the page's link (`backend=auto|webgpu|cpu`), and what was wrong with
+/// it, if anything (the page then uses Auto).
+fn linked_backend(search: &str) -> (Option<BackendChoice>, Option<String>) {
+    let value = form_urlencoded::parse(search.trim_start_matches('?').as_bytes()).find(|(k, _)| k == "backend").map(|(_, v)| v.into_owned());
+    match value.map(|v| v.parse::<BackendChoice>()) {
+        None => (None, None),
+        Some(Ok(choice)) => (Some(choice), None),
+        Some(Err(e)) => (None, Some(e)),
     }
 }

@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use super::zoo::{self, Zoo};
-use crate::web::backend::BackendKind;
+use crate::web::backend::BackendChoice;
 use crate::web::client::{LazyWorker, PREDICTOR};
 use crate::web::protocol::{DataUrls, Request, Response};
 
@@ -87,7 +87,7 @@ impl Prediction {
     /// there than a GPU round trip).
     pub fn load(self) {
         self.loaded.set(false);
-        self.send(Request::Load { id: self.next_id(), backend: BackendKind::Cpu, url: self.model_url.get_untracked() });
+        self.send(Request::Load { id: self.next_id(), backend: BackendChoice::Cpu, url: self.model_url.get_untracked(), calibration: None });
     }
 
     /// Asks for the current input's probabilities.

@@ -9,16 +9,19 @@ use super::train_run::{Status, TrainCharts, duration};
 use super::zoo::Zoo;
 use crate::model::Architecture;
 use crate::train::{Defense, TrainConfig};
-use crate::web::backend::BackendKind;
+use super::backends::Backends;
+use crate::calibration::Job;
 use crate::web::protocol::{DataUrls, TrainAction};
 
 /// The train panel. `backend` is the backend the user chose, `data` the dataset URLs; a
 /// finished or stopped run joins `zoo`, and `on_use` selects it in the lab.
 #[component]
-pub fn TrainPanel(zoo: Zoo, backend: Signal<BackendKind>, data: Signal<DataUrls>, on_use: Callback<String>) -> impl IntoView {
+pub fn TrainPanel(zoo: Zoo, data: Signal<DataUrls>, on_use: Callback<String>) -> impl IntoView {
     // The next run, edited by the form (always a valid configuration).
     let config = RwSignal::new(TrainConfig::interactive(Architecture::Mlp, Defense::None));
-    let job = TrainingJob::new(zoo, backend, data);
+    let job = TrainingJob::new(zoo, data);
+    let backends = expect_context::<Backends>();
+    let runs_on = move || backends.of(Job::Training).map(|b| b.name()).unwrap_or("auto");
     let TrainingJob { run, status, progress, speed, problem, finished_model, checked, saved_epochs, .. } = job;
     let busy = move || job.busy();
     let start = move || job.start(config.get_untracked());
@@ -30,7 +33,7 @@ pub fn TrainPanel(zoo: Zoo, backend: Signal<BackendKind>, data: Signal<DataUrls>
         match status.get() {
             Status::Idle => "Not started".to_string(),
             Status::Loading => format!("Starting ({epoch_text}): fetching the training set and starting the backend…"),
-            Status::Running => format!("Training, {epoch_text}"),
+            Status::Running => format!("Training, {epoch_text}, on {}", runs_on()),
             Status::Paused => format!("Paused, {epoch_text}"),
             Status::Finished => "Finished".to_string(),
             Status::Stopped => "Stopped: the last finished epoch is kept".to_string(),
@@ -52,7 +55,7 @@ pub fn TrainPanel(zoo: Zoo, backend: Signal<BackendKind>, data: Signal<DataUrls>
                     <button data-testid="train-resume" on:click=move |_| control(TrainAction::Resume)>"Resume"</button>
                 </Show>
                 <button class="danger" data-testid="train-stop" on:click=move |_| control(TrainAction::Stop) prop:disabled=move || !busy()>"Stop"</button>
-                <span class="muted small" data-testid="train-status" data-value=move || format!("{:?}", status.get()).to_lowercase()
+                <span class="muted small" data-testid="train-status" data-value=move || format!("{:?}", status.get()).to_lowercase() data-backend=runs_on
                     data-checked=move || checked.get().to_string() data-saved-epochs=move || saved_epochs.get().map(|e| e.to_string()).unwrap_or_default()>{status_text}</span>
             </div>
             <div class="progress" data-testid="train-progress" data-value=move || progress.get().to_string() style=move || format!("--p: {}", progress.get())

@@ -7,12 +7,13 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 
 use super::send;
-use super::state::{dataset, device, fetch_model, loaded, model_at};
+use super::state::{backend_for, dataset, fetch_model, loaded, model_at};
 use crate::attack;
+use crate::calibration::{Calibration, Job};
 use crate::session::{self, RunData, Start, TrainingRun};
 use crate::train::TrainConfig;
 use crate::readback;
-use crate::web::backend::BackendKind;
+use crate::web::backend::BackendChoice;
 use crate::web::protocol::{BestEpoch, DataUrls, ModelEvaluation, Response, TrainAction};
 
 /// The training run in progress and what the page last asked of it.
@@ -29,7 +30,8 @@ thread_local! {
 const SEARCH_BATCH: usize = 64;
 
 pub(super) async fn next_mistake(start: usize, images_url: &str, labels_url: &str) -> Result<Option<usize>, String> {
-    let (device, model) = loaded()?;
+    let (backend, model) = loaded()?;
+    let device = backend.device;
     let data = dataset(images_url, labels_url).await?;
     let n = data.len();
     let mut offset = 0;
@@ -43,6 +45,13 @@ pub(super) async fn next_mistake(start: usize, images_url: &str, labels_url: &st
         offset += SEARCH_BATCH;
     }
     Ok(None)
+}
+
+/// The backend `choice` gives job `job` of request `id`, told to the page (`RunsOn`).
+async fn runs_on(id: u64, choice: BackendChoice, job: Job, remembered: Option<Calibration>) -> super::state::Backend {
+    let (backend, calibration) = backend_for(choice, job, remembered).await;
+    send(&Response::RunsOn { id, backend: backend.kind, note: backend.note.clone(), calibration });
+    backend
 }
 
 /// Milliseconds since the epoch (the clock of `Date.now()`).
@@ -67,10 +76,11 @@ fn job_action(id: u64) -> TrainAction {
 }
 
 /// Runs a training job to its end, reporting as it goes; returns whether the user stopped it.
-pub(super) async fn train(id: u64, prefer: BackendKind, config: TrainConfig, data: &DataUrls, resume_from: Option<&str>, epochs_done: usize, best: Option<&BestEpoch>) -> Result<bool, String> {
+pub(super) async fn train(id: u64, (choice, remembered): (BackendChoice, Option<Calibration>), config: TrainConfig, data: &DataUrls, resume_from: Option<&str>, epochs_done: usize, best: Option<&BestEpoch>) -> Result<bool, String> {
     JOB.with(|j| *j.borrow_mut() = Some(TrainJob { id, action: TrainAction::Resume }));
     config.validate().map_err(|e| e.to_string())?;
-    let (device, _, _) = device(prefer).await;
+    let backend = runs_on(id, choice, Job::Training, remembered).await;
+    let device = backend.device.clone();
     let test = dataset(&data.test_images, &data.test_labels).await?;
     let all = dataset(&data.train_images, &data.train_labels).await?;
     let start = match resume_from {
@@ -85,6 +95,11 @@ pub(super) async fn train(id: u64, prefer: BackendKind, config: TrainConfig, dat
         None => Start::Fresh,
     };
     let mut run = TrainingRun::start(config.clone(), RunData::split(&config, &all, (*test).clone()), &device, start)?;
+    if backend.kind == crate::web::backend::BackendKind::WebGpu {
+        // A read drains the GPU's queue: one per group of batches, not one per batch, keeps it
+        // busy (progress is reported every 100 ms anyway).
+        run.read_every(GPU_READ_EVERY);
+    }
     let total_batches = (run.batches_per_epoch() * config.epochs) as f64;
     while !run.finished() {
         let started = now_ms();
@@ -136,21 +151,25 @@ pub(super) async fn train(id: u64, prefer: BackendKind, config: TrainConfig, dat
     Ok(false)
 }
 
+/// Training batches whose losses the engine reads back together on WebGPU.
+const GPU_READ_EVERY: usize = 8;
+
 /// Test images shown per attack configuration in the gallery of flipped images.
 const GALLERY: usize = 6;
 
 /// The evaluation sweep: every model, clean and under every attack configuration.
-pub(super) async fn evaluate(id: u64, prefer: BackendKind, models: &[(String, String)], attacks: &[attack::AttackConfig], limit: usize, data: &DataUrls) -> Result<Vec<ModelEvaluation>, String> {
+pub(super) async fn evaluate(id: u64, (choice, remembered): (BackendChoice, Option<Calibration>), models: &[(String, String)], attacks: &[attack::AttackConfig], limit: usize, data: &DataUrls) -> Result<Vec<ModelEvaluation>, String> {
     if limit == 0 {
         return Err("an evaluation needs at least one test image".into());
     }
-    let (device, _, _) = device(prefer).await;
+    let backend = runs_on(id, choice, Job::Evaluation, remembered).await;
+    let device = backend.device.clone();
     let test = dataset(&data.test_images, &data.test_labels).await?.take(limit);
     let total = models.len() * attacks.len() * test.len();
     let mut last_sent = 0.0;
     let mut evaluations = Vec::new();
     for (name, url) in models {
-        let model = model_at(url, &device).await?;
+        let model = model_at(url, &backend).await?;
         let before = evaluations.len() * attacks.len() * test.len();
         let evaluation = session::evaluate_model(name, &model, attacks, &test, crate::eval::BATCH, &device, GALLERY, |n| {
             let now = now_ms();

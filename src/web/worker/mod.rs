@@ -3,6 +3,7 @@
 //! attacks, training and evaluation sweeps, so that the page's main thread only draws. Each
 //! request is its own task; the state lives in [`state`], the long jobs in [`jobs`].
 
+mod calibrate;
 mod jobs;
 mod state;
 
@@ -14,7 +15,8 @@ use super::protocol::{Request, Response};
 use crate::attack;
 use crate::model::weights;
 use crate::session;
-use state::{dataset, load, loaded, model_at};
+use crate::web::backend::BackendKind;
+use state::{dataset, loaded, model_at};
 
 /// Posts a response to the page (`self.postMessage`).
 fn send(response: &Response) {
@@ -30,17 +32,30 @@ fn send(response: &Response) {
 }
 
 async fn predict(image: Vec<f32>) -> Result<Vec<f32>, String> {
-    let (device, model) = loaded()?;
-    session::probabilities(&model, &image, &device).await
+    let (backend, model) = loaded()?;
+    session::probabilities(&model, &image, &backend.device).await
 }
 
-async fn run_attack(config: &attack::AttackConfig, image: Vec<f32>, label: usize, model_url: Option<&str>) -> Result<session::AttackedImage, String> {
-    let (device, mut model) = loaded()?;
+/// Attacks one image, reporting the iterations done every [`PROGRESS_MS`] (a message posted from
+/// inside the computation: the page hears it while the attack runs).
+async fn run_attack(id: u64, config: &attack::AttackConfig, image: Vec<f32>, label: usize, model_url: Option<&str>) -> Result<session::AttackedImage, String> {
+    let (backend, mut model) = loaded()?;
     if let Some(url) = model_url {
-        model = model_at(url, &device).await?;
+        model = model_at(url, &backend).await?;
     }
-    session::attack_image(&model, config, &image, label, &device).await
+    let mut last = js_sys::Date::now();
+    let _watch = attack::progress::watch(move |done| {
+        let now = js_sys::Date::now();
+        if now - last >= PROGRESS_MS {
+            send(&Response::AttackProgress { id, done });
+            last = now;
+        }
+    });
+    session::attack_image(&model, config, &image, label, &backend.device).await
 }
+
+/// Milliseconds between progress reports of an attack.
+const PROGRESS_MS: f64 = 100.0;
 
 /// Checks that the file at `url` is a weights file this version reads; returns its metadata.
 async fn inspect(url: &str) -> Result<String, String> {
@@ -50,13 +65,10 @@ async fn inspect(url: &str) -> Result<String, String> {
     serde_json::to_string(&metadata).map_err(|e| e.to_string())
 }
 
-/// The answer to a request either worker serves (`None`: not one of those).
+/// The answer to a request either worker serves (`None`: not one of those; `Load` is each
+/// worker's own).
 async fn answer_light(request: &Request) -> Option<Response> {
     Some(match request {
-        Request::Load { id, backend, url } => match load(*backend, url).await {
-            Ok((backend, note)) => Response::Loaded { id: *id, backend, note },
-            Err(message) => Response::Failed { id: Some(*id), message },
-        },
         Request::Predict { id, image } => match predict(image.clone()).await {
             Ok(probabilities) => Response::Predicted { id: *id, probabilities },
             Err(message) => Response::Failed { id: Some(*id), message },
@@ -81,9 +93,16 @@ async fn answer_light(request: &Request) -> Option<Response> {
 /// The prediction worker's requests: loads, predictions, test images and checks of uploads.
 /// Attacks, training and sweeps are refused, and their code is not linked into its wasm.
 async fn handle_light(request: Request) {
-    let response = match answer_light(&request).await {
-        Some(response) => response,
-        None => Response::Failed { id: None, message: "the prediction worker does not attack, train or evaluate: the engine does".into() },
+    let response = match request {
+        // Always on the CPU: the prediction worker carries no GPU code.
+        Request::Load { id, url, .. } => match state::load_on(state::device(BackendKind::Cpu).await, &url).await {
+            Ok(backend) => Response::Loaded { id, backend: backend.kind, note: None, calibration: None },
+            Err(message) => Response::Failed { id: Some(id), message },
+        },
+        request => answer_light(&request).await.unwrap_or_else(|| Response::Failed {
+            id: None,
+            message: "the prediction worker does not attack, train or evaluate: the engine does".into(),
+        }),
     };
     send(&response);
 }
@@ -94,12 +113,16 @@ async fn handle(request: Request) {
         return send(&response);
     }
     let response = match request {
-        Request::Attack { id, config, image, label, model_url } => match run_attack(&config, image, label, model_url.as_deref()).await {
+        Request::Load { id, backend, url, calibration } => match state::load(backend, &url, calibration).await {
+            Ok((backend, calibration)) => Response::Loaded { id, backend: backend.kind, note: backend.note, calibration },
+            Err(message) => Response::Failed { id: Some(id), message },
+        },
+        Request::Attack { id, config, image, label, model_url } => match run_attack(id, &config, image, label, model_url.as_deref()).await {
             Ok(attacked) => Response::Attacked { id, adversarial: attacked.adversarial, probabilities: attacked.probabilities, broken_by: attacked.broken_by },
             Err(message) => Response::Failed { id: Some(id), message },
         },
-        Request::Train { id, backend, config, data, resume_from, epochs_done, best } => {
-            match jobs::train(id, backend, config, &data, resume_from.as_deref(), epochs_done, best.as_ref()).await {
+        Request::Train { id, backend, calibration, config, data, resume_from, epochs_done, best } => {
+            match jobs::train(id, (backend, calibration), config, &data, resume_from.as_deref(), epochs_done, best.as_ref()).await {
                 Ok(stopped) => Response::TrainFinished { id, stopped },
                 Err(message) => Response::Failed { id: Some(id), message },
             }
@@ -108,11 +131,11 @@ async fn handle(request: Request) {
             jobs::control(id, action);
             return;
         }
-        Request::Evaluate { id, backend, models, attacks, limit, data } => match jobs::evaluate(id, backend, &models, &attacks, limit, &data).await {
+        Request::Evaluate { id, backend, calibration, models, attacks, limit, data } => match jobs::evaluate(id, (backend, calibration), &models, &attacks, limit, &data).await {
             Ok(models) => Response::Evaluated { id, models },
             Err(message) => Response::Failed { id: Some(id), message },
         },
-        Request::Load { .. } | Request::Predict { .. } | Request::Sample { .. } | Request::NextMistake { .. } | Request::Inspect { .. } => return,
+        Request::Predict { .. } | Request::Sample { .. } | Request::NextMistake { .. } | Request::Inspect { .. } => return,
     };
     send(&response);
 }

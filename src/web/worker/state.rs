@@ -1,5 +1,5 @@
-//! The worker's lasting state: its device (restarted when the page asks for another backend),
-//! the loaded model, the models fetched so far and the datasets, each fetched once.
+//! The worker's lasting state: its backends (the CPU, and WebGPU once started), the calibration
+//! Auto follows, the loaded model, the models fetched so far and the datasets, each fetched once.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -7,58 +7,92 @@ use std::rc::Rc;
 
 use burn::tensor::Device;
 
+use crate::calibration::{Calibration, Job};
 use crate::data::Dataset;
 use crate::model::{Classifier, weights};
-use crate::web::backend::{self, BackendKind};
+use crate::web::backend::{self, BackendChoice, BackendKind};
 
-/// The worker's backend, once started, its model, once loaded, and the datasets, once fetched.
+/// The worker's backends, calibration, model, once loaded, and the datasets, once fetched.
+#[derive(Default)]
 struct State {
-    device: Device,
-    kind: BackendKind,
-    /// The backend the page asked for.
-    preferred: BackendKind,
-    /// Why WebGPU was asked for but is not used, if so.
-    note: Option<String>,
-    model: Option<Classifier>,
-    /// Models loaded so far, by URL.
-    cache: HashMap<String, Classifier>,
+    /// WebGPU once asked for: its device, or why the CPU runs instead.
+    webgpu: Option<Result<Device, String>>,
+    /// The calibration Auto follows: measured here, or remembered by the page for this adapter.
+    calibration: Option<Calibration>,
+    /// The model `Load` loaded (predictions and attacks) and its backend.
+    model: Option<(Backend, Classifier)>,
+    /// Models loaded so far, by backend and URL.
+    cache: HashMap<(BackendKind, String), Classifier>,
     /// Datasets fetched so far, by the URL of their images.
     datasets: HashMap<String, Rc<Dataset>>,
 }
 
 thread_local! {
-    static STATE: RefCell<Option<State>> = const { RefCell::new(None) };
+    static STATE: RefCell<State> = RefCell::default();
 }
 
-/// The worker's device, started on the first call and restarted when the page asks for another
-/// backend (WebGPU falls back to the CPU). Returns it, its
-/// kind and why WebGPU is not used, if it was asked for and is not.
-pub(super) async fn device(prefer: BackendKind) -> (Device, BackendKind, Option<String>) {
-    let current = STATE.with(|s| s.borrow().as_ref().filter(|s| s.preferred == prefer).map(|s| (s.device.clone(), s.kind, s.note.clone())));
-    if let Some(current) = current {
-        return current;
+/// A started backend: its device, its kind and, when WebGPU was asked for and the CPU runs
+/// instead, why.
+#[derive(Clone, Debug)]
+pub(super) struct Backend {
+    /// The device jobs run on.
+    pub device: Device,
+    /// Which backend it is.
+    pub kind: BackendKind,
+    /// Why WebGPU was wanted but is not used, if so.
+    pub note: Option<String>,
+}
+
+/// The backend `kind`, started on first use (WebGPU once per worker; it falls back to the CPU,
+/// saying why).
+pub(super) async fn device(kind: BackendKind) -> Backend {
+    let cpu = |note| Backend { device: Device::flex(), kind: BackendKind::Cpu, note };
+    if kind == BackendKind::Cpu {
+        return cpu(None);
     }
-    let (device, kind, note) = backend::start(prefer).await;
-    STATE.with(|s| {
-        let mut state = s.borrow_mut();
-        // Datasets are plain memory and survive the switch; models live on the old device.
-        let datasets = state.take().map(|s| s.datasets).unwrap_or_default();
-        *state = Some(State { device: device.clone(), kind, preferred: prefer, note: note.clone(), model: None, cache: HashMap::new(), datasets });
-    });
-    (device, kind, note)
+    if let Some(webgpu) = STATE.with(|s| s.borrow().webgpu.clone()) {
+        return webgpu.map_or_else(|note| cpu(Some(note)), |device| Backend { device, kind: BackendKind::WebGpu, note: None });
+    }
+    let (device, kind, note) = backend::start(BackendKind::WebGpu).await;
+    let started = if kind == BackendKind::WebGpu { Ok(device.clone()) } else { Err(note.clone().unwrap_or_default()) };
+    STATE.with(|s| s.borrow_mut().webgpu = Some(started));
+    Backend { device, kind, note }
 }
 
-/// Starts the backend on the first call, then loads the model at `url` onto it. Returns the
-/// backend and, when WebGPU was wanted but is not used, why.
-pub(super) async fn load(prefer: BackendKind, url: &str) -> Result<(BackendKind, Option<String>), String> {
-    let (device, kind, note) = device(prefer).await;
-    let model = model_at(url, &device).await?;
-    STATE.with(|s| {
-        if let Some(state) = s.borrow_mut().as_mut() {
-            state.model = Some(model);
+/// The backend `choice` gives `job`: a forced one, or under Auto the faster one by the
+/// calibration (measured on first need, unless `remembered` holds one for this adapter; the CPU
+/// without a WebGPU adapter). Returns it and, under Auto with an adapter, the calibration.
+pub(super) async fn backend_for(choice: BackendChoice, job: Job, remembered: Option<Calibration>) -> (Backend, Option<Calibration>) {
+    match choice {
+        BackendChoice::Cpu => (device(BackendKind::Cpu).await, None),
+        BackendChoice::WebGpu => (device(BackendKind::WebGpu).await, None),
+        BackendChoice::Auto => {
+            let Some(adapter) = backend::adapter_info().await else { return (device(BackendKind::Cpu).await, None) };
+            let known = STATE.with(|s| s.borrow().calibration.clone()).or(remembered).filter(|c| c.adapter == adapter);
+            let calibration = match known {
+                Some(calibration) => calibration,
+                None => super::calibrate::calibrate(adapter).await,
+            };
+            STATE.with(|s| s.borrow_mut().calibration = Some(calibration.clone()));
+            let kind = if calibration.webgpu_for(job) { BackendKind::WebGpu } else { BackendKind::Cpu };
+            (device(kind).await, Some(calibration))
         }
-    });
-    Ok((kind, note))
+    }
+}
+
+/// Loads the model at `url` onto the backend `choice` gives attacks (starting it if needed);
+/// it answers predictions and attacks from now on. Returns the backend and, under Auto, the
+/// calibration behind it.
+pub(super) async fn load(choice: BackendChoice, url: &str, remembered: Option<Calibration>) -> Result<(Backend, Option<Calibration>), String> {
+    let (backend, calibration) = backend_for(choice, Job::Attack, remembered).await;
+    Ok((load_on(backend, url).await?, calibration))
+}
+
+/// Loads the model at `url` onto `backend`; it answers predictions and attacks from now on.
+pub(super) async fn load_on(backend: Backend, url: &str) -> Result<Backend, String> {
+    let model = model_at(url, &backend).await?;
+    STATE.with(|s| s.borrow_mut().model = Some((backend.clone(), model)));
+    Ok(backend)
 }
 
 /// The weights file at `url`, parsed onto `device`.
@@ -67,32 +101,27 @@ pub(super) async fn fetch_model(url: &str, device: &Device) -> Result<(Classifie
     weights::from_bytes(&bytes, device).map_err(|e| format!("{url}: {e}"))
 }
 
-/// The model at `url` on `device`, fetched once and then kept.
-pub(super) async fn model_at(url: &str, device: &Device) -> Result<Classifier, String> {
-    if let Some(model) = STATE.with(|s| s.borrow().as_ref().and_then(|s| s.cache.get(url).cloned())) {
+/// The model at `url` on `backend`, fetched once and then kept.
+pub(super) async fn model_at(url: &str, backend: &Backend) -> Result<Classifier, String> {
+    let key = (backend.kind, url.to_string());
+    if let Some(model) = STATE.with(|s| s.borrow().cache.get(&key).cloned()) {
         return Ok(model);
     }
-    let (model, _) = fetch_model(url, device).await?;
-    STATE.with(|s| {
-        if let Some(state) = s.borrow_mut().as_mut() {
-            state.cache.insert(url.to_string(), model.clone());
-        }
-    });
+    let (model, _) = fetch_model(url, &backend.device).await?;
+    STATE.with(|s| s.borrow_mut().cache.insert(key, model.clone()));
     Ok(model)
 }
 
-/// The loaded model and its device.
-pub(super) fn loaded() -> Result<(Device, Classifier), String> {
-    STATE
-        .with(|s| s.borrow().as_ref().and_then(|s| s.model.clone().map(|m| (s.device.clone(), m))))
-        .ok_or_else(|| "no model is loaded yet".to_string())
+/// The loaded model and its backend.
+pub(super) fn loaded() -> Result<(Backend, Classifier), String> {
+    STATE.with(|s| s.borrow().model.clone()).ok_or_else(|| "no model is loaded yet".to_string())
 }
 
 /// The dataset in the IDX files at these URLs, fetched once (into Cache Storage, for later
 /// visits too) and then kept in memory. A cached copy that does not parse (a host that answered
 /// a missing file with a page) is dropped and fetched again.
 pub(super) async fn dataset(images_url: &str, labels_url: &str) -> Result<Rc<Dataset>, String> {
-    if let Some(data) = STATE.with(|s| s.borrow().as_ref().and_then(|s| s.datasets.get(images_url).cloned())) {
+    if let Some(data) = STATE.with(|s| s.borrow().datasets.get(images_url).cloned()) {
         return Ok(data);
     }
     let parse = |images: &[u8], labels: &[u8]| Dataset::from_idx((images_url, images), (labels_url, labels)).map_err(|e| e.to_string());
@@ -106,11 +135,7 @@ pub(super) async fn dataset(images_url: &str, labels_url: &str) -> Result<Rc<Dat
         }
     };
     let data = Rc::new(data);
-    STATE.with(|s| {
-        if let Some(state) = s.borrow_mut().as_mut() {
-            state.datasets.insert(images_url.to_string(), data.clone());
-        }
-    });
+    STATE.with(|s| s.borrow_mut().datasets.insert(images_url.to_string(), data.clone()));
     Ok(data)
 }
 

@@ -11,7 +11,8 @@ use leptos::task::spawn_local;
 use super::train_run::{Best, CURVE_POINTS, CurvePoint, EpochPoint, Run, Status};
 use super::zoo::{Zoo, blob_url};
 use crate::train::{BatchReport, TrainConfig};
-use crate::web::backend::BackendKind;
+use super::backends::Backends;
+use crate::calibration::Job;
 use crate::web::client::Engine;
 use crate::web::lock;
 use crate::web::protocol::{BestEpoch, DataUrls, Request, Response, TrainAction};
@@ -43,14 +44,14 @@ pub(super) struct TrainingJob {
     /// This tab's hold on the training lock while it trains (two tabs never share a stored run).
     training_lock: StoredValue<Option<lock::HeldLock>, LocalStorage>,
     zoo: Zoo,
-    backend: Signal<BackendKind>,
+    backends: Backends,
     data: Signal<DataUrls>,
     engine: Engine,
 }
 
 impl TrainingJob {
     /// A job on the page's engine; it listens to the engine and resumes a stored run at once.
-    pub fn new(zoo: Zoo, backend: Signal<BackendKind>, data: Signal<DataUrls>) -> Self {
+    pub fn new(zoo: Zoo, data: Signal<DataUrls>) -> Self {
         let job = TrainingJob {
             run: RwSignal::new(None),
             status: RwSignal::new(Status::Idle),
@@ -65,7 +66,7 @@ impl TrainingJob {
             restarts: StoredValue::new(0),
             training_lock: StoredValue::new_local(None),
             zoo,
-            backend,
+            backends: expect_context::<Backends>(),
             data,
             engine: expect_context::<Engine>(),
         };
@@ -140,7 +141,8 @@ impl TrainingJob {
         };
         let request = Request::Train {
             id: self.run_id.get_value(),
-            backend: self.backend.get_untracked(),
+            backend: self.backends.choice.get_untracked(),
+            calibration: self.backends.remembered(),
             config: r.config.clone(),
             data: self.data.get_untracked(),
             resume_from,
@@ -160,6 +162,7 @@ impl TrainingJob {
     fn hear(self, response: &Response) {
         let this_run = |id: &u64| *id == self.run_id.get_value();
         match response {
+            Response::RunsOn { id, backend, note, calibration } if this_run(id) => self.backends.ran(Job::Training, *backend, note.clone(), calibration.clone()),
             Response::TrainProgress { id, batches, progress, examples_per_second, eta_seconds } if this_run(id) => {
                 if self.status.get_untracked() == Status::Loading {
                     self.status.set(Status::Running);

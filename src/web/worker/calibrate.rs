@@ -1,0 +1,72 @@
+//! Auto's calibration in the engine: every job's probe ([`crate::calibration::probe`]) on WebGPU
+//! and on the CPU, timed with `performance.now()`, within about a second in all.
+
+use wasm_bindgen::JsCast;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::JsFuture;
+
+use burn::tensor::Device;
+
+use super::state::device;
+use crate::calibration::{Calibration, Job, probe};
+use crate::web::backend::BackendKind;
+
+/// Milliseconds WebGPU gets for all its probes, kernel compilation included: one that has not
+/// answered by then counts as slower than the CPU. The CPU's probes (synchronous wasm: nothing to
+/// compile, so only the small attack probe is warmed up; about 0.3 s on two cores) follow.
+const WEBGPU_BUDGET_MS: f64 = 500.0;
+
+/// The worker's clock, in milliseconds.
+fn now() -> f64 {
+    let scope: web_sys::WorkerGlobalScope = js_sys::global().unchecked_into();
+    scope.performance().map_or_else(js_sys::Date::now, |p| p.now())
+}
+
+/// Runs `job`'s probe on `device` and returns its milliseconds; with `warm_up`, runs it once
+/// before (compiling the kernels) and times the second run.
+async fn time(job: Job, device: &Device, warm_up: bool) -> Result<f64, String> {
+    if warm_up {
+        probe(job, device).await?;
+    }
+    let start = now();
+    probe(job, device).await?;
+    Ok(now() - start)
+}
+
+/// [`time`], or `None` when it has not answered within `budget_ms` (or failed).
+async fn time_within(job: Job, device: Device, budget_ms: f64) -> Option<f64> {
+    if budget_ms <= 0.0 {
+        return None;
+    }
+    let timed = wasm_bindgen_futures::future_to_promise(async move { time(job, &device, true).await.map(JsValue::from_f64).map_err(|e| JsValue::from_str(&e)) });
+    let deadline = js_sys::Promise::new(&mut |resolve, _| {
+        let scope: web_sys::WorkerGlobalScope = js_sys::global().unchecked_into();
+        if scope.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, budget_ms.ceil() as i32).is_err() {
+            let _ = resolve.call0(&JsValue::NULL);
+        }
+    });
+    // A probe still running at the deadline finishes in the background; its time is not used.
+    let first = JsFuture::from(js_sys::Promise::race(&js_sys::Array::of2(&timed, &deadline))).await;
+    first.ok().and_then(|v| v.as_f64())
+}
+
+/// Measures every job on WebGPU (within [`WEBGPU_BUDGET_MS`]) and on the CPU, for the adapter
+/// `adapter` (its [`crate::web::backend::adapter_info`]).
+pub(super) async fn calibrate(adapter: String) -> Calibration {
+    let started = now();
+    // Starting WebGPU is paid once per engine whatever runs on it: it does not count against
+    // the probes' budget.
+    let webgpu = device(BackendKind::WebGpu).await;
+    let probes_started = now();
+    let mut gpu = Vec::new();
+    for job in Job::ALL {
+        let left = WEBGPU_BUDGET_MS - (now() - probes_started);
+        gpu.push(if webgpu.kind == BackendKind::WebGpu { time_within(job, webgpu.device.clone(), left).await } else { None });
+    }
+    let cpu = device(BackendKind::Cpu).await;
+    let mut times = Vec::new();
+    for (job, gpu) in Job::ALL.into_iter().zip(gpu) {
+        times.push((job, time(job, &cpu.device, job == Job::Attack).await.ok(), gpu));
+    }
+    Calibration::from_times(adapter, now() - started, |job| times.iter().find(|t| t.0 == job).map_or((None, None), |t| (t.1, t.2)))
+}

@@ -1,0 +1,79 @@
+// The Auto backend in the built page (dist/): with WebGPU (SwiftShader here) the engine times
+// each kind of job on both backends when it first starts and runs each on the faster one; the
+// figures are shown (hook `calibration`: data-attack, data-training, data-evaluation) and
+// remembered for the adapter, so a reload does not measure again. Without WebGPU, Auto is the CPU.
+// Run: node --test tests/browser/
+
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as h from './harness.mjs';
+
+const READY_MS = h.READY_TIMEOUT_MS;
+const ATTACK_MS = 120_000;
+
+/** The calibration hook's picks and its table's rows, or null without one. */
+const calibration = (page) =>
+  page.evaluate((sel) => {
+    const c = document.querySelector(sel);
+    if (!c) return null;
+    const rows = [...c.querySelectorAll('tbody tr')].map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent.trim()));
+    return { attack: c.dataset.attack, training: c.dataset.training, evaluation: c.dataset.evaluation, rows };
+  }, h.byTestId('calibration'));
+
+/** Runs FGSM on test image `index` and waits for the result. */
+async function attackOnce(page, index) {
+  await h.chooseAttack(page, { attack: 'fgsm', eps: 0.3 });
+  await h.showTestImage(page, index, ATTACK_MS);
+  await page.locator(h.byTestId('attack-run')).click({ timeout: ATTACK_MS });
+  await h.waitForTestId(page, 'adv-prediction', ATTACK_MS);
+}
+
+for (const v of h.variants()) {
+  describe(`advlab Auto backend ${v.name}`, () => {
+    test(v.webgpu ? 'Auto measures once, picks the CPU over SwiftShader for every job, shows why, and remembers it' : 'Auto without WebGPU runs on the CPU without measuring', { timeout: READY_MS * 2 + 4 * ATTACK_MS }, async (t) => {
+      const s = await h.openPage({ webgpu: v.webgpu, backend: 'auto' });
+      try {
+        await s.check(async () => {
+          await s.ready();
+          assert.equal(await s.page.inputValue(h.byTestId('backend-select')), 'auto');
+          // Before the engine has measured, Auto has not chosen (without WebGPU there is nothing to choose).
+          assert.equal(await h.textOfTestId(s.page, 'backend'), v.webgpu ? 'auto' : 'cpu');
+          const started = Date.now();
+          await attackOnce(s.page, 0);
+          t.diagnostic(`first attack (engine start${v.webgpu ? ' and calibration' : ''}) took ${Date.now() - started} ms`);
+          assert.equal(await h.textOfTestId(s.page, 'backend'), 'cpu');
+          if (!v.webgpu) {
+            assert.equal(await calibration(s.page), null, 'nothing measured without WebGPU');
+            return;
+          }
+          const measured = await calibration(s.page);
+          t.diagnostic(`calibration: ${JSON.stringify(measured)}`);
+          assert.ok(measured, 'the calibration is shown');
+          assert.deepEqual([measured.attack, measured.training, measured.evaluation], ['cpu', 'cpu', 'cpu']);
+          assert.equal(measured.rows.length, 3);
+          for (const row of measured.rows) {
+            assert.match(row[1], /^\d+(\.\d)? ms$/, `the CPU's time is measured: ${row}`);
+            assert.equal(row[3], 'CPU');
+          }
+          // A reload remembers it: the backend is known before the engine starts, and the same
+          // figures are shown (nothing was measured again).
+          await s.page.reload({ waitUntil: 'domcontentloaded' });
+          await h.waitForTestId(s.page, 'ready', READY_MS);
+          await s.page.waitForFunction(() => document.querySelector('[data-testid="backend"]')?.textContent === 'cpu', null, { timeout: 10_000 });
+          assert.deepEqual(await calibration(s.page), measured, 'the remembered calibration');
+          await attackOnce(s.page, 1);
+          assert.deepEqual(await calibration(s.page), measured, 'the engine did not measure again');
+          // Forcing a backend still works, and Auto comes back as it was.
+          await s.page.selectOption(h.byTestId('backend-select'), 'webgpu');
+          await attackOnce(s.page, 2);
+          assert.equal(await h.textOfTestId(s.page, 'backend'), 'webgpu');
+          await s.page.selectOption(h.byTestId('backend-select'), 'auto');
+          await attackOnce(s.page, 3);
+          assert.equal(await h.textOfTestId(s.page, 'backend'), 'cpu');
+        });
+      } finally {
+        await s.close();
+      }
+    });
+  });
+}
