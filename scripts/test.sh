@@ -2,6 +2,7 @@
 # advlab's whole test suite, as CI runs it:
 #   1. setup          scripts/setup.sh (tools, Chromium, npm packages, MNIST; skips what is there)
 #   2. native tests   cargo test --release            (unit + integration tests; ADVLAB_DATA)
+#      gpu feature    cargo check --features gpu      (the CLI's GPU build type-checks; CI has no GPU)
 #   3. wasm build     trunk build --release --public-url ./   (the page; proves the core builds
 #                     for wasm32)
 #   4. browser tests  node --test tests/browser/      (dist/ in headless Chromium, with and
@@ -89,6 +90,7 @@ if (( skip_native )); then
   record "native tests" skipped "-"
 else
   run_step "native tests" cargo test --release || true
+  run_step "gpu feature" cargo check --offline --features gpu --bin advlab || true
 fi
 
 # 3. the page, built for wasm32 (also CI's check that the core compiles to wasm32).

@@ -7,8 +7,12 @@ use burn::tensor::{Int, Tensor, TensorData};
 
 /// A tensor could not be read back from its device (a lost GPU device, a failed kernel).
 #[derive(Debug, thiserror::Error)]
-#[error("could not read a tensor back from the device: {0}")]
+#[error("{READ_FAILED}: {0}")]
 pub struct ReadError(String);
+
+/// How every [`ReadError`]'s message starts (the page treats it as a GPU failure: the CPU
+/// backend's reads cannot fail).
+pub const READ_FAILED: &str = "could not read a tensor back from the device";
 
 async fn data<const D: usize, K>(tensor: Tensor<D, K>) -> Result<TensorData, ReadError>
 where

@@ -54,11 +54,13 @@ impl AttackConfig {
         let restarts = if self.method.uses_restarts() { self.restarts.max(1) } else { 1 };
         match self.method {
             AttackMethod::Fgsm => 1,
-            AttackMethod::Pgd | AttackMethod::PgdL2 | AttackMethod::Apgd | AttackMethod::Square => self.steps * restarts,
+            AttackMethod::Pgd | AttackMethod::PgdL2 | AttackMethod::Square => self.steps * restarts,
             AttackMethod::Mim | AttackMethod::DeepFool => self.steps,
-            AttackMethod::ApgdT => self.steps * restarts * self.target_classes,
+            // APGD probes its start and its first step before the loop: steps + 1 per run.
+            AttackMethod::Apgd => (self.steps + 1) * restarts,
+            AttackMethod::ApgdT => (self.steps + 1) * restarts * self.target_classes,
             AttackMethod::CarliniWagner => self.steps * self.binary_steps,
-            AttackMethod::AutoAttack => self.steps * restarts * (2 + self.target_classes),
+            AttackMethod::AutoAttack => ((self.steps + 1) * (1 + self.target_classes) + self.steps) * restarts,
             AttackMethod::Jsma => super::projection::l0_budget(self.epsilon) / 2,
         }
     }

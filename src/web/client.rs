@@ -25,6 +25,13 @@ pub const ENGINE: &str = "worker";
 /// the first view).
 pub const PREDICTOR: &str = "predictor";
 
+/// The loader's watch on the worker's WebGPU devices: each device wgpu asks for is kept in
+/// `self.advlabGpuDevices` (tests destroy it from there) and its loss is posted to the page as
+/// [`Response::DeviceLost`] (wgpu offers no hook of its own in the browser).
+const WATCH_DEVICES: &str = "if (self.GPUAdapter) { const requestDevice = GPUAdapter.prototype.requestDevice; self.advlabGpuDevices = []; \
+GPUAdapter.prototype.requestDevice = async function (...args) { const device = await requestDevice.apply(this, args); self.advlabGpuDevices.push(device); \
+device.lost.then((info) => self.postMessage({ DeviceLost: { message: `${info.reason}: ${info.message}` } })); return device; }; }";
+
 /// A running worker; answers come back through the `on_response` given to [`WorkerHandle::start`].
 #[derive(Clone)]
 pub struct WorkerHandle {
@@ -40,7 +47,7 @@ impl WorkerHandle {
         let base = document.base_uri().ok().flatten().ok_or("no base URL")?;
         let url = |file: &str| web_sys::Url::new_with_base(file, &base).map(|u| u.href()).map_err(|e| format!("{e:?}"));
         let (script, wasm) = (url(&format!("{name}.js"))?, url(&format!("{name}_bg.wasm"))?);
-        let loader = format!("self.advlabWorker = {name:?}; importScripts({script:?}); wasm_bindgen({wasm:?});");
+        let loader = format!("self.advlabWorker = {name:?}; {WATCH_DEVICES} importScripts({script:?}); wasm_bindgen({wasm:?});");
         let blob = web_sys::Blob::new_with_str_sequence(&js_sys::Array::of1(&JsValue::from_str(&loader))).map_err(|e| format!("{e:?}"))?;
         let loader_url = web_sys::Url::create_object_url_with_blob(&blob).map_err(|e| format!("{e:?}"))?;
         let worker = web_sys::Worker::new(&loader_url).map_err(|e| format!("cannot start a Web Worker: {e:?}"))?;
@@ -152,6 +159,10 @@ impl LazyWorker {
                         queued.iter().for_each(|r| handle.send(r));
                     }
                 }
+                let lost = match &response {
+                    Response::DeviceLost { message } => Some(message.clone()),
+                    _ => None,
+                };
                 if matches!(response, Response::Died { .. }) {
                     // Requests still queued will never be answered by that worker: a new one
                     // starts with the next request.
@@ -163,6 +174,11 @@ impl LazyWorker {
                 }
                 let callback = this.0.with_value(|s| s.on_response.clone());
                 callback(response);
+                // A worker whose GPU device is gone cannot compute on it again: end it; its jobs
+                // go on in a new one (the page moves them to the CPU).
+                if let Some(message) = lost {
+                    this.terminate(&format!("{} ({message})", crate::web::backend::GPU_LOST));
+                }
             })?;
             self.0.update_value(|s| s.handle = Some(handle));
         }

@@ -180,6 +180,13 @@ pub enum Response {
         /// Under Auto, the calibration that chose the backend.
         calibration: Option<Calibration>,
     },
+    /// The worker's WebGPU device was lost (a driver reset, the GPU removed, or `destroy()`);
+    /// posted by the worker's loader script from `GPUDevice.lost`. The page ends that engine and
+    /// moves WebGPU's jobs to the CPU.
+    DeviceLost {
+        /// `GPUDeviceLostInfo`'s reason and message.
+        message: String,
+    },
     /// The backend a training run or evaluation sweep `id` runs on (sent when it starts).
     RunsOn {
         /// The request number.

@@ -192,7 +192,9 @@ export async function launchBrowser({ webgpu }) {
   }
   const { chromium } = await loadPlaywright();
   const userDataDir = await fsp.mkdtemp(path.join(os.tmpdir(), 'advlab-chromium-'));
-  const args = [...CHROMIUM_ARGS, ...(webgpu ? WEBGPU_ARGS : [])];
+  // ADVLAB_CHROMIUM_EXTRA_ARGS: more flags, space-separated (scripts/gpu-check.sh: a real GPU).
+  const extra = (process.env.ADVLAB_CHROMIUM_EXTRA_ARGS || '').split(' ').filter(Boolean);
+  const args = [...CHROMIUM_ARGS, ...(webgpu ? WEBGPU_ARGS : []), ...extra];
   let context;
   try {
     context = await chromium.launchPersistentContext(userDataDir, {
@@ -439,6 +441,21 @@ function gpuCounterShim() {
     }
     return transfer === undefined ? post(message) : post(message, transfer);
   };
+}
+
+/** Destroys every WebGPU device the engine worker holds (its loader keeps them in
+ * `self.advlabGpuDevices`), as a driver reset would lose them; returns how many. */
+export async function destroyGpuDevices(page) {
+  for (const worker of page.workers()) {
+    const n = await worker.evaluate(() => {
+      if (self.advlabWorker !== 'worker') return null;
+      const devices = self.advlabGpuDevices || [];
+      devices.forEach((d) => d.destroy());
+      return devices.length;
+    }).catch(() => null);
+    if (n !== null) return n;
+  }
+  return 0;
 }
 
 /** The engine worker's GPU work counts so far (openPage's `countGpuWork`), or null before it started. */

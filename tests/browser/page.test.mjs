@@ -371,6 +371,29 @@ for (const v of h.variants()) {
       });
     });
 
+    test('a lost GPU device moves the attack lab to the CPU and runs the interrupted attack there', { timeout: READY_MS + 8 * PREDICTION_MS, skip: !v.webgpu && 'needs WebGPU' }, async (t) => {
+      await s.check(async () => {
+        await s.ready();
+        // PGD with 400 steps: seconds on SwiftShader, time to lose the device under it.
+        await h.chooseAttack(s.page, { model: 'cnn-standard', attack: 'pgd', eps: 0.3 });
+        await h.fill(s.page, 'steps-input', '400');
+        await h.showTestImage(s.page, 5, PREDICTION_MS);
+        await s.page.locator(h.byTestId('attack-run')).click({ timeout: PREDICTION_MS });
+        await h.waitForTestId(s.page, 'attack-cancel', 4 * PREDICTION_MS);
+        assert.equal(await h.textOfTestId(s.page, 'backend'), 'webgpu');
+        assert.equal(await h.destroyGpuDevices(s.page), 1, 'the engine holds one WebGPU device');
+        await h.waitForTestId(s.page, 'adv-prediction', 4 * PREDICTION_MS);
+        assert.equal(await h.textOfTestId(s.page, 'backend'), 'cpu', 'the attack ran again on the CPU');
+        assert.match(await s.page.textContent('body'), /GPU device was lost/);
+        t.diagnostic(`after the loss: ${await h.textOfTestId(s.page, 'adv-prediction')} on the CPU`);
+        await h.fill(s.page, 'steps-input', '40');
+        // Asking for WebGPU again gives it another try.
+        await s.page.selectOption(h.byTestId('backend-select'), 'cpu');
+        await s.page.selectOption(h.byTestId('backend-select'), 'webgpu');
+        await s.page.waitForFunction(() => document.querySelector('[data-testid="backend"]')?.textContent === 'webgpu', null, { timeout: PREDICTION_MS });
+      });
+    });
+
     test('the user can switch the backend', { timeout: READY_MS + 6 * PREDICTION_MS }, async (t) => {
       await s.check(async () => {
         await s.ready();

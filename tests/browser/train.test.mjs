@@ -165,6 +165,34 @@ for (const v of h.variants()) {
       });
     });
 
+    test('a training run whose GPU device is lost goes on from its last finished epoch on the CPU', { timeout: READY_MS + 2 * TRAIN_MS, skip: !v.webgpu && 'needs WebGPU' }, async (t) => {
+      await s.check(async () => {
+        await s.ready();
+        await s.page.selectOption(h.byTestId('train-model-select'), 'mlp');
+        await s.page.selectOption(h.byTestId('train-defense-select'), 'none');
+        // Work no machine finishes within the test (see the reload test).
+        await h.fill(s.page, 'train-epochs', '1000');
+        await h.fill(s.page, 'train-limit', '300');
+        await s.page.click(h.byTestId('train-start'));
+        const saved = await until(() => savedEpochs(s.page), (e) => e >= 1, TRAIN_MS, 'the stored run (train-status data-saved-epochs)');
+        assert.equal(await s.page.getAttribute(h.byTestId('train-status'), 'data-backend'), 'webgpu');
+        const destroyed = await h.destroyGpuDevices(s.page);
+        assert.equal(destroyed, 1, 'the engine holds one WebGPU device');
+        // The run moves to the CPU by itself and carries on from what was stored.
+        await until(() => s.page.getAttribute(h.byTestId('train-status'), 'data-backend'), (b) => b === 'cpu', 60_000, 'the run on the CPU (train-status data-backend)');
+        const resumed = await until(() => valueOf(s.page, 'train-epochs-done').then(Number), (e) => e >= saved + 1, TRAIN_MS, 'epochs after the loss');
+        t.diagnostic(`stored ${saved} epochs on WebGPU, lost the device, ${resumed} epochs done on the CPU`);
+        assert.match(await s.page.textContent('body'), /GPU device was lost/);
+        await s.page.click(h.byTestId('train-stop'));
+        await until(() => valueOf(s.page, 'train-status'), (x) => x === 'stopped', TRAIN_MS, 'train-status after stop');
+        await until(() => savedEpochs(s.page), (e) => e === null, 10_000, 'the stored run dropped after stop');
+        // Asking for WebGPU again gives it another try.
+        await s.page.selectOption(h.byTestId('backend-select'), 'cpu');
+        await s.page.selectOption(h.byTestId('backend-select'), 'webgpu');
+        assert.equal(await h.textOfTestId(s.page, 'backend'), 'webgpu');
+      });
+    });
+
     test('a stored run this version cannot read is never dropped with its weights: they join the zoo', { timeout: READY_MS + 60_000 }, async () => {
       await s.check(async () => {
         await s.ready();

@@ -1,4 +1,4 @@
-//! `advlab bench`: training throughput and per-image attack time on the CPU backend.
+//! `advlab bench`: training throughput and per-image attack time on the device `--device` names.
 
 use std::path::Path;
 use std::time::Instant;
@@ -7,6 +7,7 @@ use advlab::attack::{self, AttackConfig, AttackMethod};
 use advlab::model::{Architecture, Classifier};
 use advlab::readback;
 use advlab::train::{Defense, TrainConfig, Trainer};
+use burn::tensor::Device;
 use clap::Args;
 
 #[derive(Args)]
@@ -40,12 +41,15 @@ impl BenchArgs {
     }
 }
 
-pub fn run(data_dir: &Path, args: BenchArgs) -> Result<(), String> {
-    let device = super::device();
+pub fn run(data_dir: &Path, device: &Device, choice: super::DeviceChoice, args: BenchArgs) -> Result<(), String> {
+    let device = device.clone();
     let mnist = super::load_mnist(data_dir)?;
     args.check(mnist.train.len(), mnist.test.len())?;
     let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
-    println!("advlab bench — burn CPU backend (flex), {threads} threads");
+    match choice {
+        super::DeviceChoice::Cpu => println!("advlab bench — burn CPU backend (flex), {threads} threads"),
+        gpu => println!("advlab bench — burn {gpu:?} backend with fusion and autotune (first batches include kernel compilation and tuning)"),
+    }
     println!("training throughput, batch {BATCH} (one warm-up batch, then {} timed):", args.batches);
     for arch in [Architecture::Mlp, Architecture::Cnn] {
         for defense in [Defense::None, Defense::FgsmRs, Defense::Pgd] {

@@ -24,8 +24,23 @@ struct Cli {
     /// Folder holding the four MNIST IDX files (default: $ADVLAB_DATA or ~/.cache/advlab/mnist).
     #[arg(long, global = true)]
     data: Option<PathBuf>,
+    /// Where to compute: burn's CPU backend, or (built with `--features gpu`) a GPU through
+    /// wgpu (Vulkan, Metal or DX12) or CUDA.
+    #[arg(long, global = true, value_enum, default_value_t = DeviceChoice::Cpu)]
+    device: DeviceChoice,
     #[command(subcommand)]
     command: Command,
+}
+
+/// The devices `--device` offers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+enum DeviceChoice {
+    /// burn's CPU backend (flex), on every core.
+    Cpu,
+    /// The first GPU wgpu finds (Vulkan, Metal or DX12), with burn's fusion and autotune.
+    Wgpu,
+    /// The first CUDA GPU, with burn's fusion and autotune (a build with `--features cuda`).
+    Cuda,
 }
 
 #[derive(Subcommand)]
@@ -36,7 +51,8 @@ enum Command {
     Eval(EvalArgs),
     /// Attack one test image and write original / perturbation / adversarial PNGs.
     Attack(AttackArgs),
-    /// Print training throughput and per-image attack times on this machine's CPU.
+    /// Print training throughput and per-image attack times on this machine (its CPU, or the
+    /// GPU `--device` names).
     Bench(bench::BenchArgs),
 }
 
@@ -217,12 +233,12 @@ struct AttackArgs {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let data_dir = cli.data.clone().unwrap_or_else(Mnist::default_dir);
-    let result = match cli.command {
-        Command::Train(args) => train(&data_dir, args),
-        Command::Eval(args) => evaluate(&data_dir, args),
-        Command::Attack(args) => attack_one(&data_dir, args),
-        Command::Bench(args) => bench::run(&data_dir, args),
-    };
+    let result = device(cli.device).and_then(|device| match cli.command {
+        Command::Train(args) => train(&data_dir, &device, args),
+        Command::Eval(args) => evaluate(&data_dir, &device, args),
+        Command::Attack(args) => attack_one(&data_dir, &device, args),
+        Command::Bench(args) => bench::run(&data_dir, &device, cli.device, args),
+    });
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
@@ -232,9 +248,25 @@ fn main() -> ExitCode {
     }
 }
 
-/// The CPU device the CLI computes on.
-fn device() -> Device {
-    Device::flex()
+/// The device `--device` names, started (a GPU's absence is a clear error, not a panic later).
+fn device(choice: DeviceChoice) -> Result<Device, String> {
+    match choice {
+        DeviceChoice::Cpu => Ok(Device::flex()),
+        #[cfg(feature = "gpu")]
+        DeviceChoice::Wgpu => Device::wgpu_options().init().map_err(|e| format!("--device wgpu: no GPU could be started through wgpu: {e}")),
+        #[cfg(feature = "cuda")]
+        DeviceChoice::Cuda => {
+            // burn starts CUDA lazily and panics without a driver: try one small tensor first.
+            let device = Device::cuda(0);
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| burn::tensor::Tensor::<1>::ones([1], &device).into_data()))
+                .map(|_| device.clone())
+                .map_err(|_| "--device cuda: no CUDA GPU could be started (is the NVIDIA driver installed?)".to_string())
+        }
+        #[cfg(not(feature = "gpu"))]
+        DeviceChoice::Wgpu => Err("--device wgpu needs a GPU build: cargo build --release --features gpu".into()),
+        #[cfg(not(feature = "cuda"))]
+        DeviceChoice::Cuda => Err("--device cuda needs a CUDA build: cargo build --release --features cuda".into()),
+    }
 }
 
 fn load_mnist(dir: &Path) -> Result<Mnist, String> {
@@ -265,8 +297,8 @@ pub(crate) fn progress(total: u64, label: &str) -> ProgressBar {
     bar
 }
 
-fn train(data_dir: &Path, args: TrainArgs) -> Result<(), String> {
-    let device = device();
+fn train(data_dir: &Path, device: &Device, args: TrainArgs) -> Result<(), String> {
+    let device = device.clone();
     let config = TrainConfig::new(args.model, args.defense)
         .with_epsilon(args.eps)
         .with_epochs(args.epochs)
@@ -354,8 +386,8 @@ fn test_subset(mnist: &Mnist, limit: Option<usize>) -> Dataset {
     }
 }
 
-fn evaluate(data_dir: &Path, args: EvalArgs) -> Result<(), String> {
-    let device = device();
+fn evaluate(data_dir: &Path, device: &Device, args: EvalArgs) -> Result<(), String> {
+    let device = device.clone();
     let (model, _) = load_weights(&args.weights, &device)?;
     let mut configs = Vec::new();
     for name in &args.attack {
@@ -412,8 +444,8 @@ fn evaluate(data_dir: &Path, args: EvalArgs) -> Result<(), String> {
     Ok(())
 }
 
-fn attack_one(data_dir: &Path, args: AttackArgs) -> Result<(), String> {
-    let device = device();
+fn attack_one(data_dir: &Path, device: &Device, args: AttackArgs) -> Result<(), String> {
+    let device = device.clone();
     let (model, _) = load_weights(&args.weights, &device)?;
     let config = args.params.config(args.attack, args.eps)?;
     let mnist = load_mnist(data_dir)?;

@@ -139,7 +139,7 @@ impl AttackJob {
         self.worker_ready.set(false);
         let id = self.engine.next_id();
         self.load_id.set_value(id);
-        let (backend, calibration) = (self.backends.choice.get_untracked(), self.backends.remembered());
+        let (backend, calibration) = (self.backends.request_choice(), self.backends.remembered());
         if let Err(e) = self.engine.send(Request::Load { id, backend, url: self.model_url.get_untracked(), calibration }) {
             self.problem.set(Some(e));
         }
@@ -244,7 +244,8 @@ impl AttackJob {
                 }
                 self.settle(*id);
             }
-            Response::Failed { id: Some(id), message } if self.asked(*id) => {
+            // A GPU failure ends the engine (see `Backends`): the `Died` that follows re-runs it.
+            Response::Failed { id: Some(id), message } if self.asked(*id) && !crate::web::backend::gpu_failure(message) => {
                 self.deferred.set_value(false);
                 self.queued.set_value(false);
                 self.problem.set(Some(message.clone()));
@@ -253,14 +254,21 @@ impl AttackJob {
                     self.running.set(false);
                 }
             }
-            // The next attack starts a new engine and loads the model into it.
+            // The next attack starts a new engine and loads the model into it; an attack that a
+            // lost GPU device interrupted runs again at once, on the CPU.
             Response::Died { message, .. } => {
+                let rerun = self.in_flight.get_value().is_some() && crate::web::backend::gpu_failure(message);
                 self.in_flight.set_value(None);
                 self.queued.set_value(false);
                 self.running.set(false);
                 self.deferred.set_value(false);
                 self.worker_ready.set(false);
-                self.problem.set(Some(format!("The engine stopped ({message}); the next attack starts a new one.")));
+                if rerun {
+                    self.problem.set(Some(format!("The engine stopped ({message}); the attack runs again on the CPU.")));
+                    self.run();
+                } else {
+                    self.problem.set(Some(format!("The engine stopped ({message}); the next attack starts a new one.")));
+                }
             }
             _ => {}
         }

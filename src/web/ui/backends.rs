@@ -7,6 +7,8 @@ use leptos::task::spawn_local;
 
 use crate::calibration::{Calibration, Job};
 use crate::web::backend::{self, BackendChoice, BackendKind};
+use crate::web::client::Engine;
+use crate::web::protocol::Response;
 
 /// The `localStorage` key of the remembered calibration.
 const STORAGE_KEY: &str = "advlab-calibration";
@@ -27,6 +29,9 @@ pub struct Backends {
     ran: RwSignal<[Option<BackendKind>; 3]>,
     /// Why WebGPU was asked for and the CPU runs instead, if so.
     pub note: RwSignal<Option<String>>,
+    /// Why the GPU is out of use for this page: its device was lost (then every job runs on the
+    /// CPU until the user picks a backend again).
+    lost: RwSignal<Option<String>>,
 }
 
 fn storage() -> Option<web_sys::Storage> {
@@ -39,7 +44,8 @@ fn slot(job: Job) -> usize {
 
 impl Backends {
     /// The state for a page whose link asks for `linked` (`None`: the user's last choice, Auto
-    /// at first); asks the browser for its adapter and reads the remembered calibration.
+    /// at first); asks the browser for its adapter, reads the remembered calibration, and hears
+    /// the page's engine (a context provided before) for a lost GPU device.
     pub fn new(linked: Option<BackendChoice>) -> Self {
         let last = storage().and_then(|s| s.get_item(CHOICE_KEY).ok().flatten()).and_then(|c| c.parse().ok());
         let this = Backends {
@@ -48,7 +54,31 @@ impl Backends {
             calibration: RwSignal::new(None),
             ran: RwSignal::new([None; 3]),
             note: RwSignal::new(None),
+            lost: RwSignal::new(None),
         };
+        // A lost device (or a job failing, or the engine dying, of a GPU error) moves every job
+        // to the CPU: the engine is ended, and training and a running attack go on there (their
+        // panels hear the same `Died`, after this listener, and leave a GPU failure to it).
+        let engine = expect_context::<Engine>();
+        engine.listen(move |response| {
+            let failure = match response {
+                Response::DeviceLost { message } => Some(message.clone()),
+                Response::Died { message, .. } if backend::gpu_failure(message) => Some(message.clone()),
+                Response::Failed { message, .. } if backend::gpu_failure(message) => {
+                    // The engine's device is unusable from now on: end it (`DeviceLost` does so
+                    // in the client).
+                    engine.cancel(&format!("{} ({message})", backend::GPU_LOST));
+                    Some(message.clone())
+                }
+                _ => None,
+            };
+            if let Some(message) = failure.filter(|_| this.choice.get_untracked() != BackendChoice::Cpu) {
+                let note = if message.starts_with(backend::GPU_LOST) { message.clone() } else { format!("{} ({message})", backend::GPU_LOST) };
+                this.ran.set([None; 3]);
+                this.note.set(Some(note));
+                this.lost.set(Some(message));
+            }
+        });
         spawn_local(async move {
             let adapter = backend::adapter_info().await;
             let remembered = storage()
@@ -67,6 +97,7 @@ impl Backends {
             if previous.is_some_and(|p| p != choice) {
                 this.ran.set([None; 3]);
                 this.note.set(None);
+                this.lost.set(None);
             }
             choice
         });
@@ -76,6 +107,11 @@ impl Backends {
     /// Whether the page has asked the browser for its adapter (the backends are known).
     pub fn known(self) -> bool {
         self.adapter.with(Option::is_some)
+    }
+
+    /// The choice to send with a request: the user's, or the CPU once the GPU device was lost.
+    pub fn request_choice(self) -> BackendChoice {
+        if self.lost.with_untracked(Option::is_some) { BackendChoice::Cpu } else { self.choice.get_untracked() }
     }
 
     /// The calibration to hand the engine with a request (the one for this adapter, if any).
@@ -91,6 +127,9 @@ impl Backends {
             return Some(ran);
         }
         let has_adapter = self.adapter.with(|a| a.as_ref().map(Option::is_some))?;
+        if self.lost.with(Option::is_some) {
+            return Some(BackendKind::Cpu);
+        }
         match self.choice.get() {
             BackendChoice::Cpu => Some(BackendKind::Cpu),
             BackendChoice::WebGpu if has_adapter => Some(BackendKind::WebGpu),

@@ -98,7 +98,7 @@ pub fn EvalPanel(
                 progress.set(0.0);
                 selected.set(None);
                 results.set(Some((Vec::new(), configs.clone())));
-                let (backend, calibration) = (backends.choice.get_untracked(), backends.remembered());
+                let (backend, calibration) = (backends.request_choice(), backends.remembered());
                 let request = Request::Evaluate { id: request_id.get_value(), backend, calibration, models: chosen, attacks: configs, limit, data: data.get_untracked() };
                 if let Err(e) = worker.send(request) {
                     running.set(false);

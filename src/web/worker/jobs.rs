@@ -147,6 +147,9 @@ pub(super) async fn train(id: u64, (choice, remembered): (BackendChoice, Option<
             .await?;
         let Some(epoch) = finished else { return Ok(true) };
         send(&Response::TrainEpoch { id, report: epoch.report, test_accuracy: epoch.test_accuracy, weights: epoch.weights, epochs_done: epoch.epochs_done, best: epoch.best });
+        // Between epochs too: an epoch of a few fast batches never reaches the 30 ms above,
+        // and pause and stop must get through all the same.
+        sleep(0).await;
     }
     Ok(false)
 }

@@ -141,7 +141,7 @@ impl TrainingJob {
         };
         let request = Request::Train {
             id: self.run_id.get_value(),
-            backend: self.backends.choice.get_untracked(),
+            backend: self.backends.request_choice(),
             calibration: self.backends.remembered(),
             config: r.config.clone(),
             data: self.data.get_untracked(),
@@ -219,7 +219,8 @@ impl TrainingJob {
                 }
             }
             // The run failed: keep what finished, and do not resume it on reload.
-            Response::Failed { id: Some(id), message } if this_run(id) => {
+            // A GPU failure ends the engine (see `Backends`): the run goes on after the `Died`.
+            Response::Failed { id: Some(id), message } if this_run(id) && !crate::web::backend::gpu_failure(message) => {
                 self.problem.set(Some(message.clone()));
                 self.conclude(Status::Failed);
             }
