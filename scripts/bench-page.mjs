@@ -125,7 +125,7 @@ for (const webgpu of backends) {
       const pgd20 = await attackWork(s.page, 20, 4);
       console.log(`  GPU work, PGD-40 on one image (cnn-standard): ${show(pgd40)}`);
       console.log(`  GPU work per PGD step: ${show(perStep(pgd40, pgd20, 20))}`);
-      for (const [model, limit] of [['mlp', 2000], ['cnn', 1280]]) {
+      for (const [model, limit] of [['mlp', 2000], ['cnn', 2560]]) {
         const work = await trainingWork(s.page, model, limit);
         console.log(`  GPU work per training step (${model}, batch 64): ${work ? show(work) : 'too few progress reports'}`);
       }
