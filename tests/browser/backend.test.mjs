@@ -17,7 +17,8 @@ const calibration = (page) =>
     const c = document.querySelector(sel);
     if (!c) return null;
     const rows = [...c.querySelectorAll('tbody tr')].map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent.trim()));
-    return { attack: c.dataset.attack, training: c.dataset.training, evaluation: c.dataset.evaluation, rows };
+    const took = c.querySelector('p')?.textContent.match(/Measured in (\d+) ms/)?.[1];
+    return { attack: c.dataset.attack, training: c.dataset.training, evaluation: c.dataset.evaluation, rows, took };
   }, h.byTestId('calibration'));
 
 /** Runs FGSM on test image `index` and waits for the result. */
@@ -36,8 +37,10 @@ for (const v of h.variants()) {
         await s.check(async () => {
           await s.ready();
           assert.equal(await s.page.inputValue(h.byTestId('backend-select')), 'auto');
-          // Before the engine has measured, Auto has not chosen (without WebGPU there is nothing to choose).
-          assert.equal(await h.textOfTestId(s.page, 'backend'), v.webgpu ? 'auto' : 'cpu');
+          // Before the engine has measured, the hook says WebGPU where there is an adapter (the
+          // hook only ever says `webgpu` or `cpu`), and nothing has been measured.
+          assert.equal(await h.textOfTestId(s.page, 'backend'), v.webgpu ? 'webgpu' : 'cpu');
+          assert.equal(await calibration(s.page), null, 'nothing measured before the engine starts');
           const started = Date.now();
           await attackOnce(s.page, 0);
           t.diagnostic(`first attack (engine start${v.webgpu ? ' and calibration' : ''}) took ${Date.now() - started} ms`);

@@ -121,7 +121,8 @@ impl Backends {
 
     /// The backend `job` runs on: what the engine said it last ran on, else what the choice
     /// gives (WebGPU only with an adapter; under Auto the calibration's pick, the CPU without an
-    /// adapter, `None` until measured).
+    /// adapter, and WebGPU until the first measurement says otherwise: the `backend` hook only
+    /// ever says `webgpu` or `cpu`). `None` until the browser has been asked for its adapter.
     pub fn of(self, job: Job) -> Option<BackendKind> {
         if let Some(ran) = self.ran.with(|r| r[slot(job)]) {
             return Some(ran);
@@ -135,8 +136,16 @@ impl Backends {
             BackendChoice::WebGpu if has_adapter => Some(BackendKind::WebGpu),
             BackendChoice::WebGpu => Some(BackendKind::Cpu),
             BackendChoice::Auto if !has_adapter => Some(BackendKind::Cpu),
-            BackendChoice::Auto => self.calibration.with(|c| c.as_ref().map(|c| if c.webgpu_for(job) { BackendKind::WebGpu } else { BackendKind::Cpu })),
+            BackendChoice::Auto => Some(self.calibration.with(|c| match c {
+                Some(c) if !c.webgpu_for(job) => BackendKind::Cpu,
+                _ => BackendKind::WebGpu,
+            })),
         }
+    }
+
+    /// Whether Auto has yet to measure this browser's adapter.
+    pub fn measuring(self) -> bool {
+        self.choice.get() == BackendChoice::Auto && self.adapter.with(|a| matches!(a, Some(Some(_)))) && self.calibration.with(Option::is_none)
     }
 
     /// Why the CPU runs where WebGPU was asked for (no adapter), before the engine says more.

@@ -57,10 +57,13 @@ pub(super) fn Header(
                     Some(BackendKind::WebGpu) => "badge badge-gpu",
                     _ => "badge badge-cpu",
                 }
-                title=move || backends.note.get().map(|n| format!("{n}; running on the CPU")).unwrap_or_else(|| "The backend the attack lab runs on".into())
+                title=move || match backends.note.get() {
+                    Some(note) => format!("{note}; running on the CPU"),
+                    None if backends.measuring() => "Auto: measured when the engine first starts; WebGPU until then".into(),
+                    None => "The backend the attack lab runs on".into(),
+                }
             >
-                // Under Auto before the first measurement: "auto" until the engine has chosen.
-                <span data-testid="backend">{move || attack_backend().map(BackendKind::name).unwrap_or(if backends.known() { "auto" } else { "starting…" })}</span>
+                <span data-testid="backend">{move || attack_backend().map(BackendKind::name).unwrap_or("starting…")}</span>
             </span>
             <CalibrationTable backends=backends />
             <a class="small" data-testid="model-download" href=move || {

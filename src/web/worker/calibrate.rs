@@ -13,7 +13,7 @@ use crate::web::backend::BackendKind;
 
 /// Milliseconds WebGPU gets for all its probes, kernel compilation included: one that has not
 /// answered by then counts as slower than the CPU. The CPU's probes (synchronous wasm: nothing to
-/// compile, so only the small attack probe is warmed up; about 0.3 s on two cores) follow.
+/// compile, so only the small attack probe is warmed up; about 0.3 s on two cores) come first.
 const WEBGPU_BUDGET_MS: f64 = 500.0;
 
 /// The worker's clock, in milliseconds.
@@ -50,23 +50,26 @@ async fn time_within(job: Job, device: Device, budget_ms: f64) -> Option<f64> {
     first.ok().and_then(|v| v.as_f64())
 }
 
-/// Measures every job on WebGPU (within [`WEBGPU_BUDGET_MS`]) and on the CPU, for the adapter
-/// `adapter` (its [`crate::web::backend::adapter_info`]).
+/// Measures every job on the CPU, then on WebGPU (within [`WEBGPU_BUDGET_MS`]), for the adapter
+/// `adapter` (its [`crate::web::backend::adapter_info`]). The CPU goes first: a WebGPU probe cut
+/// off by the budget still finishes in the background, and where the GPU is emulated on the CPU
+/// (SwiftShader) it would slow the CPU's probes.
 pub(super) async fn calibrate(adapter: String) -> Calibration {
     let started = now();
+    let cpu = device(BackendKind::Cpu).await;
+    let mut cpu_times = Vec::new();
+    for job in Job::ALL {
+        cpu_times.push(time(job, &cpu.device, job == Job::Attack).await.ok());
+    }
     // Starting WebGPU is paid once per engine whatever runs on it: it does not count against
     // the probes' budget.
     let webgpu = device(BackendKind::WebGpu).await;
     let probes_started = now();
-    let mut gpu = Vec::new();
+    let mut gpu_times = Vec::new();
     for job in Job::ALL {
         let left = WEBGPU_BUDGET_MS - (now() - probes_started);
-        gpu.push(if webgpu.kind == BackendKind::WebGpu { time_within(job, webgpu.device.clone(), left).await } else { None });
+        gpu_times.push(if webgpu.kind == BackendKind::WebGpu { time_within(job, webgpu.device.clone(), left).await } else { None });
     }
-    let cpu = device(BackendKind::Cpu).await;
-    let mut times = Vec::new();
-    for (job, gpu) in Job::ALL.into_iter().zip(gpu) {
-        times.push((job, time(job, &cpu.device, job == Job::Attack).await.ok(), gpu));
-    }
-    Calibration::from_times(adapter, now() - started, |job| times.iter().find(|t| t.0 == job).map_or((None, None), |t| (t.1, t.2)))
+    let slot = |job: Job| Job::ALL.iter().position(|j| *j == job).unwrap_or(0);
+    Calibration::from_times(adapter, now() - started, |job| (cpu_times[slot(job)], gpu_times[slot(job)]))
 }
