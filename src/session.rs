@@ -1,8 +1,8 @@
 //! What the CLI and the page's engine worker both run, written once: a training run (the
 //! held-out split and the limit, the epochs with their checks, test accuracy, the weights file
 //! with its metadata, the best epoch), one attacked image (the adversarial image, its
-//! probabilities and the norms of the perturbation) and an evaluation sweep. The worker only
-//! routes messages and the CLI only prints.
+//! probabilities and the norms of the perturbation); the evaluation sweep is
+//! [`crate::eval::sweep`]'s. The worker only routes messages and the CLI only prints.
 
 use burn::module::Module;
 use burn::tensor::{Device, Int, Tensor, TensorData};
@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::attack::{self, AttackConfig, AttackMethod};
 use crate::data::{Dataset, PIXELS, images_tensor};
-use crate::eval::{self, AttackReport};
+use crate::eval;
 use crate::model::Classifier;
 use crate::model::weights::{self, Metadata};
 use crate::readback;
@@ -265,131 +265,6 @@ pub async fn attack_image(model: &Classifier, config: &AttackConfig, image: &[f3
     Ok(AttackedImage { adversarial, probabilities, norms, broken_by })
 }
 
-/// A test image an attack flipped (right before the attack, wrong after).
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
-pub struct FlippedImage {
-    /// Index into the evaluated images.
-    pub index: usize,
-    /// Its label.
-    pub label: usize,
-    /// The prediction on the adversarial image.
-    pub adversarial_prediction: usize,
-    /// 784 pixels of the clean image, in `[0,1]`.
-    pub image: Vec<f32>,
-}
-
-/// One model's part of an evaluation sweep: what `advlab eval` prints for it.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
-pub struct ModelEvaluation {
-    /// The model's name.
-    pub model: String,
-    /// Test images evaluated.
-    pub n: usize,
-    /// Clean accuracy in `[0,1]`.
-    pub clean_accuracy: f32,
-    /// Mean clean cross-entropy.
-    pub clean_loss: f32,
-    /// One report per attack configuration, in the order given.
-    pub results: Vec<AttackReport>,
-    /// Per attack configuration, the first few images the attack flipped.
-    pub flipped: Vec<Vec<FlippedImage>>,
-}
-
-/// An evaluation sweep as the page's evaluate panel sets it up: every attack at every budget on
-/// the first `limit` test images, with the attack settings `advlab eval` takes.
-#[derive(burn::config::Config, Debug, PartialEq)]
-pub struct SweepConfig {
-    /// The attacks, in order.
-    pub attacks: Vec<AttackMethod>,
-    /// The budgets ε, each in its attack's units (L∞ or per-image L2 radius in `[0,1]` pixel
-    /// units; JSMA: the fraction of pixels that may change).
-    pub epsilons: Vec<f32>,
-    /// Test images: the first `limit`, 1–10,000.
-    #[config(default = 200)]
-    pub limit: usize,
-    /// Iterations of the iterative attacks.
-    #[config(default = 40)]
-    pub steps: usize,
-    /// Step size of PGD and MIM, in pixel units.
-    #[config(default = 0.01)]
-    pub step_size: f32,
-}
-
-impl SweepConfig {
-    /// One attack configuration per attack and ε, in that order, each checked (the message
-    /// names the parameter).
-    pub fn attack_configs(&self) -> Result<Vec<AttackConfig>, attack::ConfigError> {
-        let mut configs = Vec::new();
-        for &method in &self.attacks {
-            for &epsilon in &self.epsilons {
-                let config = AttackConfig::new(method).with_epsilon(epsilon).with_steps(self.steps).with_step_size(self.step_size);
-                config.validate()?;
-                configs.push(config);
-            }
-        }
-        Ok(configs)
-    }
-
-    /// Checks the sweep: at least one attack and one ε, 1–10,000 images, every attack
-    /// configuration in range.
-    pub fn validate(&self) -> Result<(), attack::ConfigError> {
-        let fail = |m: &str| Err(attack::ConfigError(m.to_string()));
-        if self.attacks.is_empty() {
-            return fail("pick at least one attack");
-        }
-        if self.epsilons.is_empty() {
-            return fail("ε list: give at least one ε, e.g. `0.1, 0.3`");
-        }
-        if !(1..=10_000).contains(&self.limit) {
-            return Err(attack::ConfigError(format!("test images = {} is out of range 1..=10000", self.limit)));
-        }
-        self.attack_configs().map(drop)
-    }
-}
-
-/// Evaluates `model` on `test`: clean, then under every attack configuration (checked first), in
-/// batches of `batch` images (the page and `advlab eval` use [`eval::BATCH`]: each batch's random
-/// start is seeded by its index, so the same batches give the same table); keeps up to `gallery`
-/// flipped images per attack. `progress` hears the images attacked so far, over all attacks.
-#[allow(clippy::too_many_arguments)]
-pub async fn evaluate_model(
-    name: &str,
-    model: &Classifier,
-    attacks: &[AttackConfig],
-    test: &Dataset,
-    batch: usize,
-    device: &Device,
-    gallery: usize,
-    mut progress: impl FnMut(usize),
-) -> Result<ModelEvaluation, String> {
-    for config in attacks {
-        config.validate().map_err(|e| e.to_string())?;
-    }
-    if test.is_empty() {
-        return Err("an evaluation needs at least one test image".into());
-    }
-    if batch == 0 {
-        return Err("a batch holds at least one image".into());
-    }
-    let clean = eval::clean(model, test, batch, device).await.map_err(|e| e.to_string())?;
-    let (mut results, mut flipped, mut done) = (Vec::new(), Vec::new(), 0);
-    for config in attacks {
-        let outcomes = eval::outcomes(model, config, test, batch, device, |n| progress(done + n)).await.map_err(|e| e.to_string())?;
-        done += outcomes.len();
-        results.push(eval::summarize(config, &outcomes));
-        flipped.push(
-            outcomes
-                .iter()
-                .enumerate()
-                .filter(|(_, o)| eval::flipped(o))
-                .take(gallery)
-                .map(|(index, o)| FlippedImage { index, label: o.label, adversarial_prediction: o.adversarial_prediction, image: test.image(index).to_vec() })
-                .collect(),
-        );
-    }
-    Ok(ModelEvaluation { model: name.to_string(), n: clean.n, clean_accuracy: clean.accuracy, clean_loss: clean.loss, results, flipped })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -432,19 +307,6 @@ mod tests {
         assert!(epoch.test_accuracy > 0.7, "one epoch on 2,000 images learns ({})", epoch.test_accuracy);
         let clean = pollster::block_on(eval::clean(&model, &data.test.take(500), 100, &device)).unwrap();
         assert!((clean.accuracy - epoch.test_accuracy).abs() < 1e-6, "the file holds the model that was measured");
-    }
-
-    #[test]
-    fn a_sweep_is_every_attack_at_every_budget_and_refuses_bad_ones_by_name() {
-        let sweep = SweepConfig::new(vec![AttackMethod::Fgsm, AttackMethod::PgdL2], vec![0.1, 0.3]);
-        let configs = sweep.attack_configs().unwrap();
-        let plan: Vec<_> = configs.iter().map(|c| (c.method, c.epsilon, c.steps)).collect();
-        assert_eq!(plan, vec![(AttackMethod::Fgsm, 0.1, 40), (AttackMethod::Fgsm, 0.3, 40), (AttackMethod::PgdL2, 0.1, 40), (AttackMethod::PgdL2, 0.3, 40)]);
-        assert!(sweep.validate().is_ok());
-        assert!(sweep.clone().with_limit(0).validate().unwrap_err().0.contains("test images"));
-        assert!(SweepConfig { epsilons: vec![], ..sweep.clone() }.validate().unwrap_err().0.contains("ε"));
-        assert!(SweepConfig { epsilons: vec![2.0], ..sweep.clone() }.validate().unwrap_err().0.contains("ε = 2"));
-        assert!(SweepConfig { attacks: vec![], ..sweep }.validate().unwrap_err().0.contains("attack"));
     }
 
     #[test]

@@ -6,6 +6,7 @@ pub mod client;
 pub mod fetch;
 pub mod lock;
 pub mod protocol;
+pub mod split_sweep;
 pub mod store;
 pub mod ui;
 pub mod worker;

@@ -394,6 +394,12 @@ for (const v of h.variants()) {
         await s.page.click(h.byTestId('eval-run'));
         await h.waitForTestId(s.page, 'eval-results', 600_000);
         t.diagnostic(`sweep took ${((Date.now() - started) / 1000).toFixed(1)} s`);
+        // On the CPU the sweep's 10 parts (2 models × clean and 4 attack configurations, one
+        // batch each) are split over one sweep worker per core (at most 8); on WebGPU the engine
+        // runs it alone. The table below is exact either way.
+        const cores = await s.page.evaluate(() => navigator.hardwareConcurrency);
+        const workers = Number(await s.page.getAttribute(h.byTestId('eval-progress'), 'data-workers'));
+        assert.equal(workers, v.webgpu ? 1 : Math.max(1, Math.min(cores, 8, 10)), `sweep workers with ${cores} cores`);
         const rows = await s.page.$$eval(`${h.byTestId('eval-results')} tbody tr`, (rs) =>
           rs.map((r) => ({ model: r.dataset.model, attack: r.dataset.attack, eps: Number(r.dataset.eps), value: Number(r.dataset.value) })),
         );

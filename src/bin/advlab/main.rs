@@ -406,7 +406,8 @@ fn evaluate(data_dir: &Path, device: &Device, args: EvalArgs) -> Result<(), Stri
     let test = test_subset(&mnist, args.limit);
     let bar = progress((configs.len() * test.len()) as u64, "attacks");
     let name = args.weights.display().to_string();
-    let evaluation = pollster::block_on(session::evaluate_model(&name, &model, &configs, &test, args.batch, &device, 0, |d| bar.set_position(d as u64)))?;
+    let plan = eval::sweep::Plan { attacks: configs.clone(), images: test.len(), batch: args.batch, gallery: 0 };
+    let evaluation = pollster::block_on(eval::sweep::evaluate_model(&name, &model, &plan, &test, &device, |d| bar.set_position(d as u64)))?;
     bar.finish_and_clear();
     let clean = eval::CleanReport { n: evaluation.n, accuracy: evaluation.clean_accuracy, loss: evaluation.clean_loss };
     let results = evaluation.results;

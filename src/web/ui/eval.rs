@@ -10,9 +10,14 @@ use super::backends::Backends;
 use crate::calibration::Job;
 use crate::web::client::Engine;
 use super::zoo::Zoo;
-use crate::attack::{AttackConfig, AttackMethod};
-use crate::session::SweepConfig;
-use crate::web::protocol::{DataUrls, Request, Response};
+use crate::attack::AttackMethod;
+use crate::eval::sweep::SweepConfig;
+use crate::web::backend::BackendKind;
+use crate::web::protocol::{DataUrls, Plan, Request, Response};
+use crate::web::split_sweep::{SplitSweep, workers_for};
+
+/// Test images shown per attack configuration in the gallery of flipped images.
+const GALLERY: usize = 6;
 
 /// A flipped test image to open in the attack lab: model id, attack, ε and test image index.
 pub type OpenInLab = (String, AttackMethod, f32, usize);
@@ -45,7 +50,10 @@ pub fn EvalPanel(
 
     let worker = expect_context::<Engine>();
     let backends = expect_context::<Backends>();
-    worker.listen(move |response| match response.clone() {
+    // The sweep split over sweep workers, while one runs.
+    let split = StoredValue::new_local(None::<SplitSweep>);
+    let workers = RwSignal::new(1usize);
+    let hear = move |response: &Response| match response.clone() {
         Response::RunsOn { id, backend, note, calibration } if id == request_id.get_value() => backends.ran(Job::Evaluation, backend, note, calibration),
         Response::EvalProgress { id, done, total } if id == request_id.get_value() => progress.set(done as f32 / total.max(1) as f32),
         Response::Evaluated { id, models: evaluations } if id == request_id.get_value() => {
@@ -62,22 +70,52 @@ pub fn EvalPanel(
             running.set(false);
             problem.set(Some(message));
         }
-        Response::Failed { id: None, message } if running.get_untracked() => {
+        Response::Failed { id: None, message } if running.get_untracked() && split.with_value(Option::is_none) => {
             running.set(false);
             problem.set(Some(message));
         }
         Response::Died { message, .. } => {
-            if running.get_untracked() {
+            if running.get_untracked() && split.with_value(Option::is_none) {
                 running.set(false);
                 problem.set(Some(format!("The engine stopped ({message}): the sweep did not finish. Run it again to start a new engine.")));
             }
         }
         _ => {}
+    };
+    worker.listen(hear);
+
+    // On the CPU, a sweep of several parts is split over one sweep worker per core; on WebGPU
+    // (one device) and for a single part, the engine runs it.
+    let start = move |chosen: Vec<(String, String)>, plan: Plan| -> Result<(), String> {
+        let id = worker.next_id();
+        request_id.set_value(id);
+        let parts = chosen.len() * plan.parts().len();
+        let count = if backends.of(Job::Evaluation) == Some(BackendKind::Cpu) { workers_for(parts) } else { 1 };
+        workers.set(count);
+        if count > 1 {
+            backends.ran(Job::Evaluation, BackendKind::Cpu, None, None);
+            let done = move || split.set_value(None);
+            let sweep = SplitSweep::start(id, chosen, plan, data.get_untracked(), count, move |response| {
+                if matches!(response, Response::Evaluated { .. } | Response::Failed { .. }) {
+                    done();
+                }
+                hear(&response);
+            })?;
+            split.set_value(Some(sweep));
+            return Ok(());
+        }
+        let (backend, calibration) = (backends.request_choice(), backends.remembered());
+        worker.send(Request::Evaluate { id, backend, calibration, models: chosen, plan, data: data.get_untracked() })
+    };
+    on_cleanup(move || {
+        if let Some(sweep) = split.try_update_value(Option::take).flatten() {
+            sweep.cancel();
+        }
     });
 
     let run = move || {
         problem.set(None);
-        let plan = (|| -> Result<(Vec<(String, String)>, Vec<AttackConfig>, usize), String> {
+        let plan = (|| -> Result<(Vec<(String, String)>, Plan), String> {
             let sweep = sweep.get_untracked();
             sweep.validate().map_err(|e| e.to_string())?;
             let chosen: Vec<(String, String)> = models
@@ -88,19 +126,16 @@ pub fn EvalPanel(
             if chosen.is_empty() {
                 return Err("pick at least one model".into());
             }
-            let configs = sweep.attack_configs().map_err(|e| e.to_string())?;
-            Ok((chosen, configs, sweep.limit))
+            let attacks = sweep.attack_configs().map_err(|e| e.to_string())?;
+            Ok((chosen, Plan { attacks, images: sweep.limit, batch: crate::eval::BATCH, gallery: GALLERY }))
         })();
         match plan {
-            Ok((chosen, configs, limit)) => {
-                request_id.set_value(worker.next_id());
+            Ok((chosen, plan)) => {
                 running.set(true);
                 progress.set(0.0);
                 selected.set(None);
-                results.set(Some((Vec::new(), configs.clone())));
-                let (backend, calibration) = (backends.request_choice(), backends.remembered());
-                let request = Request::Evaluate { id: request_id.get_value(), backend, calibration, models: chosen, attacks: configs, limit, data: data.get_untracked() };
-                if let Err(e) = worker.send(request) {
+                results.set(Some((Vec::new(), plan.attacks.clone())));
+                if let Err(e) = start(chosen, plan) {
                     running.set(false);
                     problem.set(Some(e));
                 }
@@ -108,7 +143,6 @@ pub fn EvalPanel(
             Err(e) => problem.set(Some(e)),
         }
     };
-
 
     // Picks or drops an attack, keeping the order of `AttackMethod::ALL`.
     let pick_attack = move |method: AttackMethod, on: bool| {
@@ -150,8 +184,11 @@ pub fn EvalPanel(
                 <button class="primary" data-testid="eval-run" on:click=move |_| run() prop:disabled=move || running.get()>"Run"</button>
             </div>
             <Show when=move || { running.get() || progress.get() > 0.0 }>
-                <div class="progress" data-testid="eval-progress" data-value=move || progress.get().to_string() data-backend=move || backends.of(Job::Evaluation).map(|b| b.name()).unwrap_or("auto")
-                    title=move || format!("on {}", backends.of(Job::Evaluation).map(|b| b.name()).unwrap_or("the backend Auto picks")) style=move || format!("--p: {}", progress.get())></div>
+                <div class="progress" data-testid="eval-progress" data-value=move || progress.get().to_string() data-backend=move || backends.of(Job::Evaluation).map(|b| b.name()).unwrap_or("auto") data-workers=move || workers.get().to_string()
+                    title=move || match workers.get() {
+                        1 => format!("on {}", backends.of(Job::Evaluation).map(|b| b.name()).unwrap_or("the backend Auto picks")),
+                        n => format!("on the CPU, split over {n} workers"),
+                    } style=move || format!("--p: {}", progress.get())></div>
             </Show>
             {move || problem.get().map(|p| view! { <div class="alert alert-error small" role="alert" data-testid="eval-error">{p}</div> })}
             <ResultsTable results=results selected=selected />

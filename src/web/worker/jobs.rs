@@ -8,13 +8,13 @@ use wasm_bindgen::prelude::*;
 
 use super::send;
 use super::state::{backend_for, dataset, fetch_model, loaded, model_at};
-use crate::attack;
 use crate::calibration::{Calibration, Job};
 use crate::session::{self, RunData, Start, TrainingRun};
 use crate::train::TrainConfig;
 use crate::readback;
 use crate::web::backend::BackendChoice;
-use crate::web::protocol::{BestEpoch, DataUrls, ModelEvaluation, Response, TrainAction};
+use crate::eval::sweep;
+use crate::web::protocol::{BestEpoch, DataUrls, ModelEvaluation, Part, PartResult, Plan, Response, TrainAction};
 
 /// The training run in progress and what the page last asked of it.
 struct TrainJob {
@@ -157,24 +157,19 @@ pub(super) async fn train(id: u64, (choice, remembered): (BackendChoice, Option<
 /// Training batches whose losses the engine reads back together on WebGPU.
 const GPU_READ_EVERY: usize = 8;
 
-/// Test images shown per attack configuration in the gallery of flipped images.
-const GALLERY: usize = 6;
-
-/// The evaluation sweep: every model, clean and under every attack configuration.
-pub(super) async fn evaluate(id: u64, (choice, remembered): (BackendChoice, Option<Calibration>), models: &[(String, String)], attacks: &[attack::AttackConfig], limit: usize, data: &DataUrls) -> Result<Vec<ModelEvaluation>, String> {
-    if limit == 0 {
-        return Err("an evaluation needs at least one test image".into());
-    }
+/// The evaluation sweep: every model, clean and under every attack configuration of `plan`.
+pub(super) async fn evaluate(id: u64, (choice, remembered): (BackendChoice, Option<Calibration>), models: &[(String, String)], plan: &Plan, data: &DataUrls) -> Result<Vec<ModelEvaluation>, String> {
+    plan.check()?;
     let backend = runs_on(id, choice, Job::Evaluation, remembered).await;
-    let device = backend.device.clone();
-    let test = dataset(&data.test_images, &data.test_labels).await?.take(limit);
-    let total = models.len() * attacks.len() * test.len();
+    let test = dataset(&data.test_images, &data.test_labels).await?;
+    let per_model = plan.attacks.len() * plan.images;
+    let total = models.len() * per_model;
     let mut last_sent = 0.0;
     let mut evaluations = Vec::new();
     for (name, url) in models {
         let model = model_at(url, &backend).await?;
-        let before = evaluations.len() * attacks.len() * test.len();
-        let evaluation = session::evaluate_model(name, &model, attacks, &test, crate::eval::BATCH, &device, GALLERY, |n| {
+        let before = evaluations.len() * per_model;
+        let evaluation = sweep::evaluate_model(name, &model, plan, &test, &backend.device, |n| {
             let now = now_ms();
             if now - last_sent >= 100.0 {
                 send(&Response::EvalProgress { id, done: before + n, total });
@@ -186,6 +181,15 @@ pub(super) async fn evaluate(id: u64, (choice, remembered): (BackendChoice, Opti
     }
     send(&Response::EvalProgress { id, done: total, total });
     Ok(evaluations)
+}
+
+/// One part of a sweep split over the page's sweep workers, on the CPU (the backend of every
+/// split sweep: the same numbers as `advlab eval`).
+pub(super) async fn evaluate_part(model_url: &str, plan: &Plan, part: Part, images_url: &str, labels_url: &str) -> Result<PartResult, String> {
+    let backend = super::state::device(crate::web::backend::BackendKind::Cpu).await;
+    let model = model_at(model_url, &backend).await?;
+    let test = dataset(images_url, labels_url).await?;
+    plan.evaluate_part(&model, &test, part, &backend.device).await
 }
 
 /// Records what the page asks of training run `id` (pause, resume, stop).

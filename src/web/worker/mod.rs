@@ -1,6 +1,7 @@
 //! The Web Workers' side of the page (their page side is [`crate::web::client`]): the prediction
 //! worker answers live predictions, test images and upload checks; the engine worker also runs
-//! attacks, training and evaluation sweeps, so that the page's main thread only draws. Each
+//! attacks, training and evaluation sweeps, so that the page's main thread only draws; sweep
+//! workers evaluate parts of a sweep split over the user's cores. Each
 //! request is its own task; the state lives in [`state`], the long jobs in [`jobs`].
 
 mod calibrate;
@@ -131,13 +132,37 @@ async fn handle(request: Request) {
             jobs::control(id, action);
             return;
         }
-        Request::Evaluate { id, backend, calibration, models, attacks, limit, data } => match jobs::evaluate(id, (backend, calibration), &models, &attacks, limit, &data).await {
+        Request::Evaluate { id, backend, calibration, models, plan, data } => match jobs::evaluate(id, (backend, calibration), &models, &plan, &data).await {
             Ok(models) => Response::Evaluated { id, models },
             Err(message) => Response::Failed { id: Some(id), message },
         },
+        Request::EvaluatePart { id, .. } => Response::Failed { id: Some(id), message: "the engine evaluates whole sweeps: parts go to the sweep workers".into() },
         Request::Predict { .. } | Request::Sample { .. } | Request::NextMistake { .. } | Request::Inspect { .. } => return,
     };
     send(&response);
+}
+
+/// A sweep worker's requests: parts of a split sweep (always on the CPU), and what the
+/// prediction worker answers.
+async fn handle_part(request: Request) {
+    let response = match request {
+        Request::EvaluatePart { id, model_url, plan, part, images_url, labels_url } => match jobs::evaluate_part(&model_url, &plan, part, &images_url, &labels_url).await {
+            Ok(result) => Response::PartEvaluated { id, result },
+            Err(message) => Response::Failed { id: Some(id), message },
+        },
+        request => answer_light(&request).await.unwrap_or_else(|| Response::Failed {
+            id: None,
+            message: "a sweep worker only evaluates parts of a sweep: the engine does the rest".into(),
+        }),
+    };
+    send(&response);
+}
+
+/// Starts a sweep worker (the `sweeper` binary's `main`): parts of an evaluation sweep split
+/// over several workers, on the CPU.
+pub fn run_sweeper() {
+    super::run_constructors();
+    listen(|request| wasm_bindgen_futures::spawn_local(handle_part(request)));
 }
 
 /// Starts the engine worker: attacks, training and sweeps besides what the prediction worker

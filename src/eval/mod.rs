@@ -13,6 +13,8 @@ use crate::data::Dataset;
 use crate::model::{Classifier, cross_entropy};
 use crate::readback::{self, ReadError};
 
+pub mod sweep;
+
 /// Images per batch of an evaluation, unless told otherwise (the CLI's `--batch` and the page).
 /// Random starts are seeded per batch, so the page and the CLI agree exactly only when they use
 /// the same batch size.
@@ -57,7 +59,7 @@ pub struct AttackReport {
 }
 
 /// Per-image outcome of one attack on one batch, read back from the device.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ImageOutcome {
     /// True label.
     pub label: usize,
@@ -155,22 +157,46 @@ pub fn summarize(config: &AttackConfig, outcomes: &[ImageOutcome]) -> AttackRepo
     }
 }
 
+/// Per-image result of the clean pass: whether the model is right, and its cross-entropy.
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct CleanOutcome {
+    /// The prediction is the label.
+    pub correct: bool,
+    /// Cross-entropy of the label.
+    pub loss: f32,
+}
+
+/// Classifies one batch and reads back one clean outcome per image (one read).
+pub async fn clean_batch(model: &Classifier, images: Tensor<4>, labels: Tensor<1, burn::tensor::Int>) -> Result<Vec<CleanOutcome>, ReadError> {
+    let [n, ..] = images.dims();
+    let logits = model.valid().forward(images);
+    let hits = logits.clone().argmax(1).reshape([n]).equal(labels.clone()).float();
+    let table = Tensor::cat(vec![hits.reshape([n, 1]), cross_entropy(logits, labels).reshape([n, 1])], 1);
+    let values = readback::floats(table).await?;
+    Ok(values.chunks_exact(2).map(|r| CleanOutcome { correct: r[0] > 0.5, loss: r[1] }).collect())
+}
+
+/// Summarises the clean outcomes of `n` images (accuracy, and the loss summed in f64 in order).
+pub fn summarize_clean(outcomes: &[CleanOutcome]) -> CleanReport {
+    let n = outcomes.len();
+    let correct = outcomes.iter().filter(|o| o.correct).count();
+    let loss: f64 = outcomes.iter().map(|o| f64::from(o.loss)).sum();
+    CleanReport { n, accuracy: correct as f32 / n.max(1) as f32, loss: (loss / n.max(1) as f64) as f32 }
+}
+
 /// Clean accuracy and mean loss of `model` on `data`, in batches of `batch`.
 pub async fn clean(model: &Classifier, data: &Dataset, batch: usize, device: &Device) -> Result<CleanReport, ReadError> {
-    let valid = model.valid();
-    let (mut correct, mut loss) = (0usize, 0f64);
+    let mut outcomes = Vec::with_capacity(data.len());
     for indices in data.sequential_batches(batch) {
-        let n = indices.len();
         let (images, labels) = data.batch(&indices, device);
-        let logits = valid.forward(images);
-        let hits = logits.clone().argmax(1).reshape([n]).equal(labels.clone()).float();
-        let table = Tensor::cat(vec![hits.reshape([n, 1]), cross_entropy(logits, labels).reshape([n, 1])], 1);
-        let values = readback::floats(table).await?;
-        correct += values.chunks_exact(2).filter(|r| r[0] > 0.5).count();
-        loss += values.chunks_exact(2).map(|r| f64::from(r[1])).sum::<f64>();
+        outcomes.extend(clean_batch(model, images, labels).await?);
     }
-    let n = data.len();
-    Ok(CleanReport { n, accuracy: correct as f32 / n.max(1) as f32, loss: (loss / n.max(1) as f64) as f32 })
+    Ok(summarize_clean(&outcomes))
+}
+
+/// `config` as it runs on batch `index` of an evaluation: seeded `config.seed + index`.
+pub fn for_batch(config: &AttackConfig, index: usize) -> AttackConfig {
+    config.clone().with_seed(config.seed.wrapping_add(index as u64))
 }
 
 /// Runs one attack over `data` in batches and returns every image's outcome, in order; each
@@ -187,8 +213,7 @@ pub async fn outcomes(
     let mut outcomes = Vec::with_capacity(data.len());
     for (i, indices) in data.sequential_batches(batch).into_iter().enumerate() {
         let (images, labels) = data.batch(&indices, device);
-        let batch_config = config.clone().with_seed(config.seed.wrapping_add(i as u64));
-        outcomes.extend(attack_batch(model, &batch_config, images, labels).await?);
+        outcomes.extend(attack_batch(model, &for_batch(config, i), images, labels).await?);
         progress(outcomes.len());
     }
     Ok(outcomes)
