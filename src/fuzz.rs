@@ -1,5 +1,5 @@
 //! Fuzz targets for the parsers of untrusted input: weights files ([`crate::model::weights`]),
-//! MNIST IDX files ([`crate::data::idx`]) and share links ([`crate::share`]).
+//! MNIST IDX files ([`crate::data::idx`]) and share links ([`crate::page::share`]).
 //!
 //! A target takes raw bytes, the way libFuzzer-style engines hand them over, and reads its input
 //! from them with [`Unstructured`]: either the bytes themselves (plain random input) or a valid
@@ -21,7 +21,7 @@ use rand::{Rng, RngCore, SeedableRng};
 use crate::attack::{AttackConfig, Norm};
 use crate::data::idx;
 use crate::model::weights;
-use crate::share::{ShareState, SharedInput};
+use crate::page::share::{ShareState, SharedInput};
 
 /// A parser under test.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -416,7 +416,7 @@ fn weights_target(u: &mut Unstructured<'_>) {
             assert!((0.0..=1.0).contains(&metadata.epsilon), "ε {} accepted", metadata.epsilon);
             assert!(metadata.clean_accuracy.is_none_or(|a| (0.0..=1.0).contains(&a)));
             let probe = Tensor::<4>::ones([1, 1, 28, 28], &device);
-            let logits = pollster::block_on(crate::readback::floats(model.forward(probe))).expect("a CPU read");
+            let logits = pollster::block_on(crate::device::readback::floats(model.forward(probe))).expect("a CPU read");
             assert!(logits.iter().all(|v| v.is_finite()), "an accepted model gives non-finite logits {logits:?}");
         }
         Err(e) => {
@@ -505,7 +505,7 @@ fn share_target(u: &mut Unstructured<'_>) {
                 ("draw", 0 | 1) => {
                     let pixels: Vec<f32> =
                         (0..crate::data::PIXELS).map(|_| u.int_in_range(0..=15u8).unwrap_or(0) as f32 / 15.0).collect();
-                    let mut text = crate::share::encode_image(&pixels).into_bytes();
+                    let mut text = crate::page::share::encode_image(&pixels).into_bytes();
                     if u.ratio(1, 2).unwrap_or(false) {
                         mutate_bytes(u, &mut text);
                     }

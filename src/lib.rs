@@ -10,8 +10,8 @@
 #[macro_use]
 mod choice;
 pub mod attack;
-pub mod calibration;
 pub mod data;
+pub mod device;
 pub mod eval;
 #[cfg(test)]
 mod fixtures;
@@ -19,10 +19,7 @@ mod fixtures;
 pub mod fuzz;
 pub mod model;
 pub mod page;
-pub mod readback;
-pub mod render;
 pub mod session;
-pub mod share;
 pub mod train;
 #[cfg(target_arch = "wasm32")]
 pub mod web;

@@ -13,7 +13,7 @@ use crate::data::{Dataset, PIXELS, images_tensor};
 use crate::eval;
 use crate::model::Classifier;
 use crate::model::weights::{self, Metadata};
-use crate::readback;
+use crate::device::readback;
 use crate::train::{BatchReport, EpochReport, TrainConfig, Trainer};
 
 /// The images of a training run.

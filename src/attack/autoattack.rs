@@ -14,7 +14,7 @@ use burn::tensor::{Bool, IndexingUpdateOp, Int, Tensor, TensorData};
 use super::projection::{Norm, project, select};
 use super::{AttackConfig, AttackMethod};
 use crate::model::Classifier;
-use crate::readback::{self, ReadError};
+use crate::device::readback::{self, ReadError};
 
 /// The stages, in the order they run.
 pub const STAGES: [AttackMethod; 3] = [AttackMethod::Apgd, AttackMethod::ApgdT, AttackMethod::Square];

@@ -1,8 +1,9 @@
 //! MNIST: the IDX reader, datasets of `[0,1]` images, seeded shuffled batches and the
-//! held-out validation split.
+//! held-out validation split; drawings as images (`canvas`) and images as pictures (`render`).
 
 pub mod canvas;
 pub mod idx;
+pub mod render;
 
 use burn::tensor::{Device, Int, Tensor, TensorData};
 use rand::{Rng, SeedableRng};

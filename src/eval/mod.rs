@@ -11,7 +11,7 @@ use crate::attack::projection::{l2_norms, linf_norms};
 use crate::attack::{self, AttackConfig, AttackMethod};
 use crate::data::Dataset;
 use crate::model::{Classifier, cross_entropy};
-use crate::readback::{self, ReadError};
+use crate::device::readback::{self, ReadError};
 
 pub mod sweep;
 

@@ -11,7 +11,7 @@ use burn::tensor::{Device, Tensor, TensorData};
 use safetensors::{Dtype, SafeTensors, tensor::TensorView};
 
 use super::{Architecture, Classifier, Cnn, CnnConfig, Mlp, MlpConfig};
-use crate::readback::{self, ReadError};
+use crate::device::readback::{self, ReadError};
 
 /// Value of the `format` metadata key of the files this version writes.
 pub const FORMAT: &str = "advlab/1";

@@ -20,7 +20,7 @@ use crate::data::Dataset;
 use crate::eval;
 use crate::model::weights::Metadata;
 use crate::model::{Architecture, Classifier, cross_entropy};
-use crate::readback::{self, ReadError};
+use crate::device::readback::{self, ReadError};
 pub use defense::Defense;
 pub use noise::NoiseKind;
 

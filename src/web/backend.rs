@@ -20,7 +20,7 @@ choices! {
 
 choices! {
     /// The backend the user picks (`backend-select`). Auto gives each kind of job the backend that
-    /// ran it faster in a short calibration (see [`crate::calibration`]); the others force one.
+    /// ran it faster in a short calibration (see [`crate::device::calibration`]); the others force one.
     pub enum BackendChoice ("backend choice") {
         /// Measure, then run each job on the faster backend (the CPU where there is no WebGPU).
         Auto = "auto",
@@ -82,7 +82,7 @@ pub const GPU_LOST: &str = "the GPU device was lost";
 /// next call after that): the page then moves WebGPU's jobs to the CPU.
 pub fn gpu_failure(message: &str) -> bool {
     let lower = message.to_lowercase();
-    lower.contains(GPU_LOST) || lower.contains(crate::readback::READ_FAILED) || lower.contains("wgpu") || (lower.contains("device") && (lower.contains("lost") || lower.contains("destroyed")))
+    lower.contains(GPU_LOST) || lower.contains(crate::device::readback::READ_FAILED) || lower.contains("wgpu") || (lower.contains("device") && (lower.contains("lost") || lower.contains("destroyed")))
 }
 
 /// Why the CPU runs where WebGPU was asked for: the browser has no adapter.

@@ -5,7 +5,7 @@ use std::time::Instant;
 
 use advlab::attack::{self, AttackConfig, AttackMethod};
 use advlab::model::{Architecture, Classifier};
-use advlab::readback;
+use advlab::device::readback;
 use advlab::train::{Defense, TrainConfig, Trainer};
 use burn::tensor::Device;
 use clap::Args;

@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use advlab::render::{self, Picture};
+use advlab::data::render::{self, Picture};
 
 /// Pixels per MNIST pixel in the written PNGs.
 const ZOOM: usize = 10;

@@ -6,7 +6,7 @@ use web_sys::{HtmlCanvasElement, PointerEvent};
 
 use super::picture::{context, paint};
 use crate::data::canvas::to_mnist;
-use crate::render;
+use crate::data::render;
 
 /// Side of the drawing surface in canvas pixels.
 const SIDE: u32 = 280;

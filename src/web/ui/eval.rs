@@ -4,17 +4,15 @@
 
 use leptos::prelude::*;
 
-use super::eval_results::{FlippedGallery, Results, ResultsCharts, ResultsTable};
-use super::form::{Binding, config_field, toggle};
+use super::eval_results::{FlippedGallery, ResultsCharts, ResultsTable};
 use super::backends::Backends;
-use crate::calibration::Job;
-use crate::web::client::Engine;
+use super::eval_job::EvalJob;
+use super::form::{Binding, config_field, toggle};
 use super::zoo::Zoo;
+use crate::device::calibration::Job;
 use crate::attack::AttackMethod;
 use crate::eval::sweep::SweepConfig;
-use crate::web::backend::BackendKind;
-use crate::web::protocol::{DataUrls, Plan, Request, Response};
-use crate::web::split_sweep::{SplitSweep, workers_for};
+use crate::web::protocol::{DataUrls, Plan};
 
 /// Test images shown per attack configuration in the gallery of flipped images.
 const GALLERY: usize = 6;
@@ -41,78 +39,9 @@ pub fn EvalPanel(
     let models = RwSignal::new(vec!["mlp-standard".to_string(), "mlp-robust".to_string()]);
     // The sweep to run, edited by the form (its values always in range).
     let sweep = RwSignal::new(SweepConfig::new(vec![AttackMethod::Fgsm, AttackMethod::Pgd], vec![0.05, 0.1, 0.2, 0.3]));
-    let running = RwSignal::new(false);
-    let progress = RwSignal::new(0f32);
-    let problem = RwSignal::new(None::<String>);
-    let results: Results = RwSignal::new(None);
-    let selected = RwSignal::new(None::<(usize, usize)>);
-    let request_id = StoredValue::new(0u64);
-
-    let worker = expect_context::<Engine>();
+    let job = EvalJob::new();
+    let EvalJob { running, progress, problem, results, selected, workers, .. } = job;
     let backends = expect_context::<Backends>();
-    // The sweep split over sweep workers, while one runs.
-    let split = StoredValue::new_local(None::<SplitSweep>);
-    let workers = RwSignal::new(1usize);
-    let hear = move |response: &Response| match response.clone() {
-        Response::RunsOn { id, backend, note, calibration } if id == request_id.get_value() => backends.ran(Job::Evaluation, backend, note, calibration),
-        Response::EvalProgress { id, done, total } if id == request_id.get_value() => progress.set(done as f32 / total.max(1) as f32),
-        Response::Evaluated { id, models: evaluations } if id == request_id.get_value() => {
-            running.set(false);
-            progress.set(1.0);
-            results.update(|r| {
-                if let Some(r) = r {
-                    r.0 = evaluations;
-                }
-            });
-            selected.set(Some((0, 0)));
-        }
-        Response::Failed { id: Some(id), message } if id == request_id.get_value() => {
-            running.set(false);
-            problem.set(Some(message));
-        }
-        Response::Failed { id: None, message } if running.get_untracked() && split.with_value(Option::is_none) => {
-            running.set(false);
-            problem.set(Some(message));
-        }
-        Response::Died { message, .. } => {
-            if running.get_untracked() && split.with_value(Option::is_none) {
-                running.set(false);
-                problem.set(Some(format!("The engine stopped ({message}): the sweep did not finish. Run it again to start a new engine.")));
-            }
-        }
-        _ => {}
-    };
-    worker.listen(hear);
-
-    // On the CPU, a sweep of several parts is split over one sweep worker per core; on WebGPU
-    // (one device) and for a single part, the engine runs it.
-    let start = move |chosen: Vec<(String, String)>, plan: Plan| -> Result<(), String> {
-        let id = worker.next_id();
-        request_id.set_value(id);
-        let parts = chosen.len() * plan.parts().len();
-        let count = if backends.of(Job::Evaluation) == Some(BackendKind::Cpu) { workers_for(parts) } else { 1 };
-        workers.set(count);
-        if count > 1 {
-            backends.ran(Job::Evaluation, BackendKind::Cpu, None, None);
-            let done = move || split.set_value(None);
-            let sweep = SplitSweep::start(id, chosen, plan, data.get_untracked(), count, move |response| {
-                if matches!(response, Response::Evaluated { .. } | Response::Failed { .. }) {
-                    done();
-                }
-                hear(&response);
-            })?;
-            split.set_value(Some(sweep));
-            return Ok(());
-        }
-        let (backend, calibration) = (backends.request_choice(), backends.remembered());
-        worker.send(Request::Evaluate { id, backend, calibration, models: chosen, plan, data: data.get_untracked() })
-    };
-    on_cleanup(move || {
-        if let Some(sweep) = split.try_update_value(Option::take).flatten() {
-            sweep.cancel();
-        }
-    });
-
     let run = move || {
         problem.set(None);
         let plan = (|| -> Result<(Vec<(String, String)>, Plan), String> {
@@ -130,16 +59,7 @@ pub fn EvalPanel(
             Ok((chosen, Plan { attacks, images: sweep.limit, batch: crate::eval::BATCH, gallery: GALLERY }))
         })();
         match plan {
-            Ok((chosen, plan)) => {
-                running.set(true);
-                progress.set(0.0);
-                selected.set(None);
-                results.set(Some((Vec::new(), plan.attacks.clone())));
-                if let Err(e) = start(chosen, plan) {
-                    running.set(false);
-                    problem.set(Some(e));
-                }
-            }
+            Ok((chosen, plan)) => job.run(chosen, plan, data.get_untracked()),
             Err(e) => problem.set(Some(e)),
         }
     };

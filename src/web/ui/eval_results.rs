@@ -8,7 +8,7 @@ use super::chart::{LineChart, PALETTE, Series};
 use super::eval::OpenInLab;
 use super::picture::PictureCanvas;
 use crate::attack::{AttackConfig, AttackMethod};
-use crate::render;
+use crate::data::render;
 use crate::web::protocol::ModelEvaluation;
 
 /// The sweep's results with the attack configurations they answer (`None` before a sweep).

@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use super::best;
 use super::picture::PictureCanvas;
 use crate::attack::{AttackConfig, AttackMethod, Norm};
-use crate::render;
+use crate::data::render;
 use crate::session::Norms;
 
 /// A finished attack, as shown.

@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use wasm_bindgen::{Clamped, JsCast};
 use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement, ImageData};
 
-use crate::render::Picture;
+use crate::data::render::Picture;
 
 /// The canvas's 2D context, kept in memory (`willReadFrequently`) because the page reads its
 /// pixels back on every stroke: a GPU-backed canvas would stall the main thread on each read.

@@ -1,4 +1,4 @@
-//! Auto's calibration in the engine: every job's probe ([`crate::calibration::probe`]) on WebGPU
+//! Auto's calibration in the engine: every job's probe ([`crate::device::calibration::probe`]) on WebGPU
 //! and on the CPU, timed with `performance.now()`, within about a second in all.
 
 use wasm_bindgen::JsCast;
@@ -8,7 +8,7 @@ use wasm_bindgen_futures::JsFuture;
 use burn::tensor::Device;
 
 use super::state::device;
-use crate::calibration::{Calibration, Job, probe};
+use crate::device::calibration::{Calibration, Job, probe};
 use crate::web::backend::BackendKind;
 
 /// Milliseconds WebGPU gets for all its probes, kernel compilation included: one that has not

@@ -8,10 +8,10 @@ use wasm_bindgen::prelude::*;
 
 use super::send;
 use super::state::{backend_for, dataset, fetch_model, loaded, model_at};
-use crate::calibration::{Calibration, Job};
+use crate::device::calibration::{Calibration, Job};
 use crate::session::{self, RunData, Start, TrainingRun};
 use crate::train::TrainConfig;
-use crate::readback;
+use crate::device::readback;
 use crate::web::backend::BackendChoice;
 use crate::eval::sweep;
 use crate::web::protocol::{BestEpoch, DataUrls, ModelEvaluation, Part, PartResult, Plan, Response, TrainAction};

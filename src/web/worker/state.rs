@@ -7,7 +7,7 @@ use std::rc::Rc;
 
 use burn::tensor::Device;
 
-use crate::calibration::{Calibration, Job};
+use crate::device::calibration::{Calibration, Job};
 use crate::data::Dataset;
 use crate::model::{Classifier, weights};
 use crate::web::backend::{self, BackendChoice, BackendKind};

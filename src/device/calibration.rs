@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use crate::attack::{self, AttackConfig, AttackMethod};
 use crate::data::{CLASSES, PIXELS, images_tensor};
 use crate::model::{Architecture, Classifier};
-use crate::readback;
+use crate::device::readback;
 use crate::train::{Defense, TrainConfig, Trainer};
 
 choices! {

@@ -1,0 +1,5 @@
+//! Where the core computes: reading results back from a device (asynchronously, as WebGPU
+//! requires), and measuring which backend runs each kind of job faster (the page's Auto).
+
+pub mod calibration;
+pub mod readback;
