@@ -2,12 +2,13 @@
 //! trunk's worker build, exchanging [`Request`]s and [`Response`]s with it, and the one engine
 //! client the panels share.
 //!
-//! The page runs a deliberate pool of two workers, not one per panel: the small CPU-only
-//! predictor (live predictions and test images: part of the first view, it must answer while
-//! the engine is busy) and the engine (attacks, training, evaluation), started on first use. The
-//! engine runs its jobs cooperatively: each request is a task that yields at every readback (and
-//! training every 30 ms on the CPU), so an attack gets through while a run trains, and there is
-//! one device and one copy of each dataset.
+//! The page runs a deliberate pool of workers, not one per panel: the small CPU-only predictor
+//! (live predictions and test images: part of the first view, it must answer while the engine
+//! is busy) and the engine (attacks, training, evaluation), started on first use; and, for the
+//! length of an evaluation sweep on the CPU, one sweep worker per core
+//! ([`crate::web::split_sweep`]). The engine runs its jobs cooperatively: each request is a task
+//! that yields at every readback (and training every 30 ms on the CPU), so an attack gets
+//! through while a run trains, and there is one device and one copy of each dataset.
 
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
