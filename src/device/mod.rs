@@ -3,3 +3,5 @@
 
 pub mod calibration;
 pub mod readback;
+#[cfg(all(test, feature = "gpu"))]
+mod gpu_agreement;
