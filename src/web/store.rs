@@ -132,13 +132,11 @@ async fn open() -> Result<IdbDatabase, String> {
     let request: IdbOpenDbRequest = factory.open_with_u32(DATABASE, 1).map_err(|e| js_error(e, "opening the database"))?;
     let r = request.clone();
     let upgrade = Closure::once_into_js(move || {
-        if let Ok(db) = r.result() {
+        if let Some(db) = r.result().ok().and_then(|db| db.dyn_into::<IdbDatabase>().ok()) {
+            let options = web_sys::IdbObjectStoreParameters::new();
+            options.set_key_path(&JsValue::from_str("id"));
             for store in [MODELS, RUNS] {
-                let options = Object::new();
-                let _ = Reflect::set(&options, &"keyPath".into(), &"id".into());
-                if let Ok(create) = Reflect::get(&db, &"createObjectStore".into()).and_then(|f| f.dyn_into::<js_sys::Function>().map_err(JsValue::from)) {
-                    let _ = create.call2(&db, &JsValue::from_str(store), &options);
-                }
+                let _ = db.create_object_store_with_optional_parameters(store, &options);
             }
         }
     });

@@ -11,8 +11,8 @@ use crate::data::render::Picture;
 /// The canvas's 2D context, kept in memory (`willReadFrequently`) because the page reads its
 /// pixels back on every stroke: a GPU-backed canvas would stall the main thread on each read.
 pub fn context(canvas: &HtmlCanvasElement) -> Option<CanvasRenderingContext2d> {
-    let options = js_sys::Object::new();
-    js_sys::Reflect::set(&options, &"willReadFrequently".into(), &true.into()).ok()?;
+    let options = web_sys::ContextAttributes2d::new();
+    options.set_will_read_frequently(true);
     canvas.get_context_with_context_options("2d", &options).ok().flatten()?.dyn_into().ok()
 }
 
