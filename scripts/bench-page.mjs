@@ -110,14 +110,14 @@ for (const webgpu of backends) {
     const [first] = await attackMs(s.page, 'fgsm', 1, 9);
     const fgsm = await attackMs(s.page, 'fgsm');
     const pgd = await attackMs(s.page, 'pgd');
-    const longest = Math.max(0, ...(await longTasks()));
+    const longest = Math.max(0, ...(await longTasks()).map((t) => t.cpu));
     const backend = await h.textOfTestId(s.page, 'backend');
     console.log(`${backend}: ready ${readyMs} ms; first view ${(gzip / 1e6).toFixed(2)} MB gzip (${[...firstView].join(' ')});`);
     console.log(`  one-image inference (MLP), request → answer from the prediction worker, median of 5: ${median(inferenceMs).toFixed(1)} ms`);
     console.log(`  draw a stroke → prediction (MLP), median of 5: ${median(predictMs).toFixed(0)} ms (includes the 16 pointer moves)`);
     console.log(`  first attack (starts the engine worker): ${first.toFixed(0)} ms`);
     console.log(`  cnn-standard, test images 0–2, click → result: FGSM median ${median(fgsm).toFixed(0)} ms, PGD-40 median ${median(pgd).toFixed(0)} ms`);
-    console.log(`  longest main-thread task meanwhile: ${longest ? `${longest.toFixed(0)} ms` : 'none over 50 ms'}`);
+    console.log(`  longest main-thread task meanwhile (CPU time): ${longest ? `${longest.toFixed(0)} ms` : 'none over 50 ms'}`);
     if (webgpu && countGpuWork && backend === 'webgpu') {
       // PGD on cnn-standard with 40 and with 20 steps: the difference is 20 steps' work.
       await s.page.selectOption(h.byTestId('attack-select'), 'pgd');

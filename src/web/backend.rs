@@ -65,6 +65,9 @@ pub async fn start(prefer: BackendKind) -> (Device, BackendKind, Option<String>)
     }
     #[cfg(feature = "webgpu")]
     {
+        if let Err(e) = crate::device::fusion::configure() {
+            return (Device::flex(), BackendKind::Cpu, Some(format!("WebGPU failed to start: burn's fusion could not be configured: {e}")));
+        }
         match Device::wgpu_options().graphics_api(WgpuBackend::WebGpu).init_async().await {
             Ok(device) => (device, BackendKind::WebGpu, None),
             Err(e) => (Device::flex(), BackendKind::Cpu, Some(format!("WebGPU failed to start: {e}"))),

@@ -69,7 +69,7 @@ for (const v of h.variants()) {
         const status = await until(() => valueOf(s.page, 'train-status'), (x) => ['finished', 'failed', 'stopped'].includes(x), TRAIN_MS, 'train-status');
         // The page stays responsive: the worker trains, the main thread only draws the curves.
         const long = await longTasks();
-        t.diagnostic(`main-thread tasks over 50 ms while training: ${JSON.stringify(long)}`);
+        t.diagnostic(`main-thread tasks over 50 ms of CPU while training: ${JSON.stringify(long)}`);
         assert.deepEqual(long, [], 'long main-thread tasks while training');
         await noTrainError(s.page);
         assert.equal(status, 'finished');

@@ -250,6 +250,10 @@ fn main() -> ExitCode {
 
 /// The device `--device` names, started (a GPU's absence is a clear error, not a panic later).
 fn device(choice: DeviceChoice) -> Result<Device, String> {
+    #[cfg(feature = "fusion")]
+    if choice != DeviceChoice::Cpu {
+        advlab::device::fusion::configure().map_err(|e| format!("burn's fusion could not be configured for the GPU: {e}"))?;
+    }
     match choice {
         DeviceChoice::Cpu => Ok(Device::flex()),
         #[cfg(feature = "gpu")]
