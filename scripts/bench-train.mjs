@@ -40,7 +40,7 @@ async function examplesPerSecond(webgpu, arch, defense, limit) {
     );
     const error = await h.textOfTestId(s.page, 'train-error');
     if (error) throw new Error(error);
-    return s.page.evaluate(() => window.advlabLastSpeed ?? 0);
+    return await s.page.evaluate(() => window.advlabLastSpeed ?? 0);
   } finally {
     await s.close();
   }
