@@ -13,11 +13,13 @@ import * as h from '../tests/browser/harness.mjs';
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
+/** Click → result times of `runs` attacks (ms); `.engine` holds the engine's own times (`attack-time`). */
 async function attackMs(page, method, runs = 3, first = 0) {
   await page.selectOption(h.byTestId('attack-select'), method);
   await page.fill(h.byTestId('eps-input'), '0.3');
   await page.waitForFunction(() => !document.querySelector('[data-testid="attack-run"]').disabled);
   const times = [];
+  const engine = [];
   for (let i = 0; i < runs; i++) {
     // Changing the input clears the last result; re-pick the image, then time click → result.
     await h.showTestImage(page, first + i);
@@ -37,7 +39,9 @@ async function attackMs(page, method, runs = 3, first = 0) {
     }), h.byTestId('adv-prediction'));
     await page.click(h.byTestId('attack-run'));
     times.push(await timed);
+    engine.push(Number(await page.getAttribute(h.byTestId('attack-time'), 'data-value')));
   }
+  times.engine = engine;
   return times;
 }
 
@@ -110,6 +114,9 @@ for (const webgpu of backends) {
     const [first] = await attackMs(s.page, 'fgsm', 1, 9);
     const fgsm = await attackMs(s.page, 'fgsm');
     const pgd = await attackMs(s.page, 'pgd');
+    await s.page.selectOption(h.byTestId('model-select'), 'mlp-standard');
+    const mlpPgd = await attackMs(s.page, 'pgd', 5, 3);
+    await s.page.selectOption(h.byTestId('model-select'), 'cnn-standard');
     const longest = Math.max(0, ...(await longTasks()).map((t) => t.cpu));
     const backend = await h.textOfTestId(s.page, 'backend');
     console.log(`${backend}: ready ${readyMs} ms; first view ${(gzip / 1e6).toFixed(2)} MB gzip (${[...firstView].join(' ')});`);
@@ -117,6 +124,8 @@ for (const webgpu of backends) {
     console.log(`  draw a stroke → prediction (MLP), median of 5: ${median(predictMs).toFixed(0)} ms (includes the 16 pointer moves)`);
     console.log(`  first attack (starts the engine worker): ${first.toFixed(0)} ms`);
     console.log(`  cnn-standard, test images 0–2, click → result: FGSM median ${median(fgsm).toFixed(0)} ms, PGD-40 median ${median(pgd).toFixed(0)} ms`);
+    console.log(`    of which in the engine (attack-time): FGSM ${median(fgsm.engine).toFixed(0)} ms, PGD-40 ${median(pgd.engine).toFixed(0)} ms`);
+    console.log(`  mlp-standard, test images 3–7, PGD-40: click → result median ${median(mlpPgd).toFixed(0)} ms, in the engine ${median(mlpPgd.engine).toFixed(0)} ms`);
     console.log(`  longest main-thread task meanwhile (CPU time): ${longest ? `${longest.toFixed(0)} ms` : 'none over 50 ms'}`);
     if (webgpu && countGpuWork && backend === 'webgpu') {
       // PGD on cnn-standard with 40 and with 20 steps: the difference is 20 steps' work.

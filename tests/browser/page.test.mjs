@@ -163,6 +163,9 @@ for (const v of h.variants()) {
         assert.ok(Math.abs(advConfidence - expected.adversarial_confidence) <= 1e-3, 'adversarial confidence');
         assert.ok(Math.abs(linf - expected.linf) <= 1e-3, `L∞ page ${linf} vs CLI ${expected.linf}`);
         assert.ok(Math.abs(l2 - expected.l2) <= 1e-3, `L2 page ${l2} vs CLI ${expected.l2}`);
+        // The engine's own time is shown with the result (a duration, whatever the machine's speed).
+        const millis = Number(await s.page.getAttribute(h.byTestId('attack-time'), 'data-value'));
+        assert.ok(Number.isFinite(millis) && millis >= 0, `attack-time ${millis}`);
       });
     });
 

@@ -83,6 +83,9 @@ pub enum Response {
         probabilities: Vec<f32>,
         /// AutoAttack only: the stage that broke the image.
         broken_by: Option<crate::attack::AttackMethod>,
+        /// Milliseconds the engine spent on it, from the request's model at hand to the result
+        /// read back (loading a model the request names is not counted).
+        millis: f64,
     },
     /// An `Inspect` found a weights file this version reads.
     Inspected {

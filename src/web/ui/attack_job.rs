@@ -227,7 +227,7 @@ impl AttackJob {
                 let most = self.pending.with_value(|p| p.as_ref().map_or(1, |p| p.3.iterations())).max(1);
                 self.progress.set(Some((*done.min(&most), most)));
             }
-            Response::Attacked { id, adversarial, probabilities, broken_by } => {
+            Response::Attacked { id, adversarial, probabilities, broken_by, millis } => {
                 let result = |(_, original, label, config): Sent| Outcome {
                     original,
                     adversarial: adversarial.clone(),
@@ -235,6 +235,7 @@ impl AttackJob {
                     label,
                     config,
                     broken_by: *broken_by,
+                    millis: *millis,
                 };
                 if let Some(sent) = self.pending.get_value().filter(|p| p.0 == *id) {
                     self.outcome.set(Some(result(sent)));

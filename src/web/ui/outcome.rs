@@ -19,6 +19,8 @@ pub(super) struct Outcome {
     pub(super) config: AttackConfig,
     /// AutoAttack only: the stage that broke the image.
     pub(super) broken_by: Option<AttackMethod>,
+    /// Milliseconds the engine spent on the attack (in its worker, message and drawing aside).
+    pub(super) millis: f64,
 }
 
 impl Outcome {
@@ -57,6 +59,7 @@ pub(super) fn OutcomeView(outcome: RwSignal<Option<Outcome>>, prefix: &'static s
                         <span class="metric">"L2 " <span class="metric-value" data-testid=format!("{prefix}perturbation-l2") data-value=l2.to_string()>{format!("{l2:.4}")}</span></span>
                         <span class="metric">"L0 " <span class="metric-value" data-testid=format!("{prefix}perturbation-l0") data-value=l0.to_string()>{l0}</span></span>
                         <span class="muted">{format!("colour scale ±{linf:.3}")}</span>
+                        <span class="muted" data-testid=format!("{prefix}attack-time") data-value=o.millis.to_string()>{format!("{:.0} ms in the engine", o.millis)}</span>
                     </div>
                     {(o.config.method.norm() == Norm::L0).then(|| view! {
                         <p class="muted small" data-testid=format!("{prefix}changed-pixels")>{format!("{l0} pixels changed (of the {} the budget allows): the coloured ones in the perturbation", crate::attack::projection::l0_budget(o.config.epsilon))}</p>

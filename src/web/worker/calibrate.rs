@@ -17,7 +17,7 @@ use crate::web::backend::BackendKind;
 const WEBGPU_BUDGET_MS: f64 = 500.0;
 
 /// The worker's clock, in milliseconds.
-fn now() -> f64 {
+pub(super) fn now() -> f64 {
     let scope: web_sys::WorkerGlobalScope = js_sys::global().unchecked_into();
     scope.performance().map_or_else(js_sys::Date::now, |p| p.now())
 }

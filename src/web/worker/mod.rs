@@ -39,7 +39,9 @@ async fn predict(image: Vec<f32>) -> Result<Vec<f32>, String> {
 
 /// Attacks one image, reporting the iterations done every [`PROGRESS_MS`] (a message posted from
 /// inside the computation: the page hears it while the attack runs).
-async fn run_attack(id: u64, config: &attack::AttackConfig, image: Vec<f32>, label: usize, model_url: Option<&str>) -> Result<session::AttackedImage, String> {
+/// Runs an attack on the loaded model (or the one at `model_url`); returns its result and the
+/// milliseconds the attack took once the model was at hand.
+async fn run_attack(id: u64, config: &attack::AttackConfig, image: Vec<f32>, label: usize, model_url: Option<&str>) -> Result<(session::AttackedImage, f64), String> {
     let (backend, mut model) = loaded()?;
     if let Some(url) = model_url {
         model = model_at(url, &backend).await?;
@@ -52,7 +54,9 @@ async fn run_attack(id: u64, config: &attack::AttackConfig, image: Vec<f32>, lab
             last = now;
         }
     });
-    session::attack_image(&model, config, &image, label, &backend.device).await
+    let started = calibrate::now();
+    let attacked = session::attack_image(&model, config, &image, label, &backend.device).await?;
+    Ok((attacked, calibrate::now() - started))
 }
 
 /// Milliseconds between progress reports of an attack.
@@ -119,7 +123,7 @@ async fn handle(request: Request) {
             Err(message) => Response::Failed { id: Some(id), message },
         },
         Request::Attack { id, config, image, label, model_url } => match run_attack(id, &config, image, label, model_url.as_deref()).await {
-            Ok(attacked) => Response::Attacked { id, adversarial: attacked.adversarial, probabilities: attacked.probabilities, broken_by: attacked.broken_by },
+            Ok((attacked, millis)) => Response::Attacked { id, adversarial: attacked.adversarial, probabilities: attacked.probabilities, broken_by: attacked.broken_by, millis },
             Err(message) => Response::Failed { id: Some(id), message },
         },
         Request::Train { id, backend, calibration, config, data, resume_from, epochs_done, best } => {
