@@ -7,6 +7,7 @@ use wasm_bindgen_futures::JsFuture;
 
 use burn::tensor::Device;
 
+use super::now_ms;
 use super::state::device;
 use crate::device::calibration::{Calibration, Job, probe};
 use crate::web::backend::BackendKind;
@@ -16,11 +17,6 @@ use crate::web::backend::BackendKind;
 /// compile, so only the small attack probe is warmed up; about 0.3 s on two cores) come first.
 const WEBGPU_BUDGET_MS: f64 = 500.0;
 
-/// The worker's clock, in milliseconds.
-pub(super) fn now() -> f64 {
-    let scope: web_sys::WorkerGlobalScope = js_sys::global().unchecked_into();
-    scope.performance().map_or_else(js_sys::Date::now, |p| p.now())
-}
 
 /// Runs `job`'s probe on `device` and returns its milliseconds; with `warm_up`, runs it once
 /// before (compiling the kernels) and times the second run.
@@ -28,9 +24,9 @@ async fn time(job: Job, device: &Device, warm_up: bool) -> Result<f64, String> {
     if warm_up {
         probe(job, device).await?;
     }
-    let start = now();
+    let start = now_ms();
     probe(job, device).await?;
-    Ok(now() - start)
+    Ok(now_ms() - start)
 }
 
 /// [`time`], or `None` when it has not answered within `budget_ms` (or failed).
@@ -55,7 +51,7 @@ async fn time_within(job: Job, device: Device, budget_ms: f64) -> Option<f64> {
 /// off by the budget still finishes in the background, and where the GPU is emulated on the CPU
 /// (SwiftShader) it would slow the CPU's probes.
 pub(super) async fn calibrate(adapter: String) -> Calibration {
-    let started = now();
+    let started = now_ms();
     let cpu = device(BackendKind::Cpu).await;
     let mut cpu_times = Vec::new();
     for job in Job::ALL {
@@ -64,12 +60,12 @@ pub(super) async fn calibrate(adapter: String) -> Calibration {
     // Starting WebGPU is paid once per engine whatever runs on it: it does not count against
     // the probes' budget.
     let webgpu = device(BackendKind::WebGpu).await;
-    let probes_started = now();
+    let probes_started = now_ms();
     let mut gpu_times = Vec::new();
     for job in Job::ALL {
-        let left = WEBGPU_BUDGET_MS - (now() - probes_started);
+        let left = WEBGPU_BUDGET_MS - (now_ms() - probes_started);
         gpu_times.push(if webgpu.kind == BackendKind::WebGpu { time_within(job, webgpu.device.clone(), left).await } else { None });
     }
     let slot = |job: Job| Job::ALL.iter().position(|j| *j == job).unwrap_or(0);
-    Calibration::from_times(adapter, now() - started, |job| (cpu_times[slot(job)], gpu_times[slot(job)]))
+    Calibration::from_times(adapter, now_ms() - started, |job| (cpu_times[slot(job)], gpu_times[slot(job)]))
 }

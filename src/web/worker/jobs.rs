@@ -6,7 +6,7 @@ use std::cell::RefCell;
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 
-use super::send;
+use super::{now_ms, send};
 use super::state::{backend_for, dataset, fetch_model, loaded, model_at};
 use crate::device::calibration::{Calibration, Job};
 use crate::session::{self, RunData, Start, TrainingRun};
@@ -54,10 +54,6 @@ async fn runs_on(id: u64, choice: BackendChoice, job: Job, remembered: Option<Ca
     backend
 }
 
-/// Milliseconds since the epoch (the clock of `Date.now()`).
-fn now_ms() -> f64 {
-    js_sys::Date::now()
-}
 
 /// Waits `ms` milliseconds (`setTimeout`), letting the worker handle messages meanwhile.
 async fn sleep(ms: i32) {
