@@ -94,6 +94,10 @@ pub struct Calibration {
     pub jobs: Vec<JobTiming>,
     /// Milliseconds the whole calibration took (warm-ups and kernel compilation included).
     pub took_ms: f64,
+    /// The adapter is a software one (WebGPU's fallback adapter, a GPU emulated on the CPU):
+    /// WebGPU was not measured, and every job runs on the CPU.
+    #[serde(default)]
+    pub software_adapter: bool,
 }
 
 impl Calibration {
@@ -104,7 +108,13 @@ impl Calibration {
             let (cpu_ms, webgpu_ms) = times(job);
             JobTiming { job, cpu_ms, webgpu_ms }
         });
-        Calibration { adapter, jobs: jobs.collect(), took_ms }
+        Calibration { adapter, jobs: jobs.collect(), took_ms, software_adapter: false }
+    }
+
+    /// The calibration of a software adapter: the CPU's probe times only (WebGPU, emulated on the
+    /// same CPU, is not measured), every job on the CPU.
+    pub fn software(adapter: String, took_ms: f64, cpu_ms: impl Fn(Job) -> Option<f64>) -> Self {
+        Calibration { software_adapter: true, ..Self::from_times(adapter, took_ms, |job| (cpu_ms(job), None)) }
     }
 
     /// Whether WebGPU runs `job` (the CPU when the job was not measured).
@@ -133,5 +143,11 @@ mod tests {
         assert!(!calibration.webgpu_for(Job::Evaluation), "WebGPU did not finish");
         let none = JobTiming { job: Job::Attack, cpu_ms: None, webgpu_ms: None };
         assert!(!none.webgpu_wins(), "nothing measured: the CPU");
+        let software = Calibration::software("SwiftShader".into(), 1.0, |_| Some(5.0));
+        assert!(Job::ALL.iter().all(|&job| !software.webgpu_for(job)), "a software adapter runs everything on the CPU");
+        // A calibration remembered before the field existed reads as a hardware adapter's.
+        let mut old = serde_json::to_value(&calibration).unwrap();
+        old.as_object_mut().unwrap().remove("software_adapter");
+        assert_eq!(serde_json::from_value::<Calibration>(old).unwrap(), calibration);
     }
 }

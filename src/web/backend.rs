@@ -45,13 +45,26 @@ pub async fn webgpu_adapter() -> bool {
     adapter().await.is_some()
 }
 
-/// The WebGPU adapter as `vendor / architecture / device / description` (its `GPUAdapterInfo`;
-/// empty parts stay empty), the key a calibration is remembered by; `None` without an adapter.
-pub async fn adapter_info() -> Option<String> {
+/// What the page knows of the browser's WebGPU adapter.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AdapterInfo {
+    /// `vendor / architecture / device / description` (its `GPUAdapterInfo`; empty parts stay
+    /// empty): the key a calibration is remembered by.
+    pub key: String,
+    /// A software adapter (WebGPU's *fallback adapter*, e.g. SwiftShader): a GPU emulated on the
+    /// CPU, which runs the CPU backend's arithmetic slower, so Auto does not measure it.
+    pub software: bool,
+}
+
+/// The browser's WebGPU adapter; `None` without one.
+pub async fn adapter_info() -> Option<AdapterInfo> {
     let adapter = adapter().await?;
-    let info = js_sys::Reflect::get(&adapter, &JsValue::from_str("info")).unwrap_or(JsValue::UNDEFINED);
-    let part = |key: &str| js_sys::Reflect::get(&info, &JsValue::from_str(key)).ok().and_then(|v| v.as_string()).unwrap_or_default();
-    Some(["vendor", "architecture", "device", "description"].map(part).join(" / "))
+    let get = |target: &JsValue, key: &str| js_sys::Reflect::get(target, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED);
+    let info = get(&adapter, "info");
+    let part = |key: &str| get(&info, key).as_string().unwrap_or_default();
+    // `GPUAdapterInfo.isFallbackAdapter` (Chrome 136 on); `GPUAdapter.isFallbackAdapter` before.
+    let software = [get(&info, "isFallbackAdapter"), get(&adapter, "isFallbackAdapter")].iter().any(|v| v.as_bool() == Some(true));
+    Some(AdapterInfo { key: ["vendor", "architecture", "device", "description"].map(part).join(" / "), software })
 }
 
 /// Starts the preferred backend (WebGPU unless `prefer` says CPU), falling back to the CPU.
@@ -87,6 +100,9 @@ pub fn gpu_failure(message: &str) -> bool {
     let lower = message.to_lowercase();
     lower.contains(GPU_LOST) || lower.contains(crate::device::readback::READ_FAILED) || lower.contains("wgpu") || (lower.contains("device") && (lower.contains("lost") || lower.contains("destroyed")))
 }
+
+/// Why Auto runs every job on the CPU without measuring WebGPU: the adapter is a software one.
+pub const SOFTWARE_ADAPTER: &str = "this browser's WebGPU adapter is a software one (a GPU emulated on the CPU, WebGPU's fallback adapter), so every job runs on the CPU, which does the same arithmetic faster";
 
 /// Why the CPU runs where WebGPU was asked for: the browser has no adapter.
 pub const NO_ADAPTER: &str = "this browser offers no WebGPU adapter";

@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::device::calibration::{Calibration, Job};
-use crate::web::backend::{self, BackendChoice, BackendKind};
+use crate::web::backend::{self, AdapterInfo, BackendChoice, BackendKind};
 use crate::web::client::Engine;
 use crate::web::protocol::Response;
 
@@ -20,9 +20,8 @@ const CHOICE_KEY: &str = "advlab-backend";
 pub struct Backends {
     /// What the user asked for.
     pub choice: RwSignal<BackendChoice>,
-    /// The browser's WebGPU adapter (its `adapter_info`): `None` until asked, `Some(None)`
-    /// without one.
-    adapter: RwSignal<Option<Option<String>>>,
+    /// The browser's WebGPU adapter: `None` until asked, `Some(None)` without one.
+    adapter: RwSignal<Option<Option<AdapterInfo>>>,
     /// The calibration Auto follows, for this adapter.
     pub calibration: RwSignal<Option<Calibration>>,
     /// The backend each kind of job last ran on, as the engine said.
@@ -84,7 +83,7 @@ impl Backends {
             let remembered = storage()
                 .and_then(|s| s.get_item(STORAGE_KEY).ok().flatten())
                 .and_then(|text| serde_json::from_str::<Calibration>(&text).ok())
-                .filter(|c| Some(&c.adapter) == adapter.as_ref());
+                .filter(|c| adapter.as_ref().is_some_and(|a| a.key == c.adapter));
             this.calibration.set(remembered);
             this.adapter.set(Some(adapter));
         });
@@ -121,13 +120,15 @@ impl Backends {
 
     /// The backend `job` runs on: what the engine said it last ran on, else what the choice
     /// gives (WebGPU only with an adapter; under Auto the calibration's pick, the CPU without an
-    /// adapter, and WebGPU until the first measurement says otherwise: the `backend` hook only
-    /// ever says `webgpu` or `cpu`). `None` until the browser has been asked for its adapter.
+    /// adapter or with a software one, and WebGPU until the first measurement says otherwise: the
+    /// `backend` hook only ever says `webgpu` or `cpu`). `None` until the browser has been asked
+    /// for its adapter.
     pub fn of(self, job: Job) -> Option<BackendKind> {
         if let Some(ran) = self.ran.with(|r| r[slot(job)]) {
             return Some(ran);
         }
         let has_adapter = self.adapter.with(|a| a.as_ref().map(Option::is_some))?;
+        let software = self.adapter.with(|a| matches!(a, Some(Some(a)) if a.software));
         if self.lost.with(Option::is_some) {
             return Some(BackendKind::Cpu);
         }
@@ -135,7 +136,7 @@ impl Backends {
             BackendChoice::Cpu => Some(BackendKind::Cpu),
             BackendChoice::WebGpu if has_adapter => Some(BackendKind::WebGpu),
             BackendChoice::WebGpu => Some(BackendKind::Cpu),
-            BackendChoice::Auto if !has_adapter => Some(BackendKind::Cpu),
+            BackendChoice::Auto if !has_adapter || software => Some(BackendKind::Cpu),
             BackendChoice::Auto => Some(self.calibration.with(|c| match c {
                 Some(c) if !c.webgpu_for(job) => BackendKind::Cpu,
                 _ => BackendKind::WebGpu,
@@ -143,9 +144,14 @@ impl Backends {
         }
     }
 
-    /// Whether Auto has yet to measure this browser's adapter.
+    /// Whether Auto has yet to measure this browser's (hardware) adapter.
     pub fn measuring(self) -> bool {
-        self.choice.get() == BackendChoice::Auto && self.adapter.with(|a| matches!(a, Some(Some(_)))) && self.calibration.with(Option::is_none)
+        self.choice.get() == BackendChoice::Auto && self.adapter.with(|a| matches!(a, Some(Some(a)) if !a.software)) && self.calibration.with(Option::is_none)
+    }
+
+    /// Whether Auto runs everything on the CPU because the adapter is a software one.
+    pub fn software_adapter(self) -> bool {
+        self.choice.get() == BackendChoice::Auto && self.adapter.with(|a| matches!(a, Some(Some(a)) if a.software))
     }
 
     /// Why the CPU runs where WebGPU was asked for (no adapter), before the engine says more.
@@ -181,6 +187,7 @@ impl Backends {
 pub fn CalibrationTable(backends: Backends) -> impl IntoView {
     let pick = move |job: Job| backends.calibration.with(|c| c.as_ref().map(|c| if c.webgpu_for(job) { "webgpu" } else { "cpu" }).unwrap_or(""));
     let ms = |t: Option<f64>| t.map_or_else(|| "—".to_string(), |t| format!("{t:.1} ms"));
+    let software = move || backends.calibration.with_untracked(|c| c.as_ref().is_some_and(|c| c.software_adapter));
     view! {
         <Show when=move || backends.choice.get() == BackendChoice::Auto && backends.calibration.with(Option::is_some)>
             <details class="small calibration" data-testid="calibration" data-attack=move || pick(Job::Attack)
@@ -193,13 +200,17 @@ pub fn CalibrationTable(backends: Backends) -> impl IntoView {
                             <tr>
                                 <td>{probe_name(t.job)}</td>
                                 <td class="mono">{ms(t.cpu_ms)}</td>
-                                <td class="mono">{ms(t.webgpu_ms)}</td>
+                                <td class="mono">{if software() { "not measured".to_string() } else { ms(t.webgpu_ms) }}</td>
                                 <td>{if t.webgpu_wins() { "WebGPU" } else { "CPU" }}</td>
                             </tr>
                         }).collect_view())}
                     </tbody>
                 </table>
-                <p class="muted">{move || backends.calibration.with(|c| c.as_ref().map(|c| format!("Measured in {:.0} ms, once for this graphics adapter, and remembered; “—”: not finished within the calibration's time. Pick WebGPU or CPU to force one.", c.took_ms)))}</p>
+                <p class="muted">{move || backends.calibration.with(|c| c.as_ref().map(|c| if c.software_adapter {
+                    format!("WebGPU not measured: {}. Measured in {:.0} ms, once for this graphics adapter, and remembered. Pick WebGPU or CPU to force one.", backend::SOFTWARE_ADAPTER, c.took_ms)
+                } else {
+                    format!("Measured in {:.0} ms, once for this graphics adapter, and remembered; “—”: not finished within the calibration's time. Pick WebGPU or CPU to force one.", c.took_ms)
+                }))}</p>
             </details>
         </Show>
     }

@@ -7,7 +7,7 @@ use super::zoo::Zoo;
 use crate::web::PRETRAINED;
 use super::backends::{Backends, CalibrationTable};
 use crate::device::calibration::Job;
-use crate::web::backend::{BackendChoice, BackendKind};
+use crate::web::backend::{self, BackendChoice, BackendKind};
 
 /// The header. `model_url` is the weights of `model_id`; the page's [`Backends`] (a context)
 /// say what the user asks for and what the attack lab's engine runs on (the `backend` hook).
@@ -60,6 +60,7 @@ pub(super) fn Header(
                 title=move || match backends.note.get() {
                     Some(note) => format!("{note}; running on the CPU"),
                     None if backends.measuring() => "Auto: measured when the engine first starts; WebGPU until then".into(),
+                    None if backends.software_adapter() => format!("Auto: {}", backend::SOFTWARE_ADAPTER),
                     None => "The backend the attack lab runs on".into(),
                 }
             >

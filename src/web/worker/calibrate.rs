@@ -1,5 +1,7 @@
 //! Auto's calibration in the engine: every job's probe ([`crate::device::calibration::probe`]) on WebGPU
-//! and on the CPU, timed with `performance.now()`, within about a second in all.
+//! and on the CPU, timed with `performance.now()`. A software adapter (SwiftShader) is not
+//! measured: starting WebGPU and compiling the probes' kernels there alone takes 1.5 s or more, to
+//! learn that a GPU emulated on the CPU is slower than the CPU.
 
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
@@ -10,7 +12,7 @@ use burn::tensor::Device;
 use super::now_ms;
 use super::state::device;
 use crate::device::calibration::{Calibration, Job, probe};
-use crate::web::backend::BackendKind;
+use crate::web::backend::{AdapterInfo, BackendKind};
 
 /// Milliseconds WebGPU gets for all its probes, kernel compilation included: one that has not
 /// answered by then counts as slower than the CPU. The CPU's probes (synchronous wasm: nothing to
@@ -46,16 +48,20 @@ async fn time_within(job: Job, device: Device, budget_ms: f64) -> Option<f64> {
     first.ok().and_then(|v| v.as_f64())
 }
 
-/// Measures every job on the CPU, then on WebGPU (within [`WEBGPU_BUDGET_MS`]), for the adapter
-/// `adapter` (its [`crate::web::backend::adapter_info`]). The CPU goes first: a WebGPU probe cut
-/// off by the budget still finishes in the background, and where the GPU is emulated on the CPU
-/// (SwiftShader) it would slow the CPU's probes.
-pub(super) async fn calibrate(adapter: String) -> Calibration {
+/// Measures every job on the CPU, then on WebGPU (within [`WEBGPU_BUDGET_MS`]), for `adapter`;
+/// a software adapter only on the CPU. The CPU goes first: a WebGPU probe cut off by the budget
+/// still finishes in the background, and where the GPU is emulated on the CPU it would slow the
+/// CPU's probes.
+pub(super) async fn calibrate(adapter: AdapterInfo) -> Calibration {
     let started = now_ms();
     let cpu = device(BackendKind::Cpu).await;
     let mut cpu_times = Vec::new();
     for job in Job::ALL {
         cpu_times.push(time(job, &cpu.device, job == Job::Attack).await.ok());
+    }
+    let slot = |job: Job| Job::ALL.iter().position(|j| *j == job).unwrap_or(0);
+    if adapter.software {
+        return Calibration::software(adapter.key, now_ms() - started, |job| cpu_times[slot(job)]);
     }
     // Starting WebGPU is paid once per engine whatever runs on it: it does not count against
     // the probes' budget.
@@ -66,6 +72,5 @@ pub(super) async fn calibrate(adapter: String) -> Calibration {
         let left = WEBGPU_BUDGET_MS - (now_ms() - probes_started);
         gpu_times.push(if webgpu.kind == BackendKind::WebGpu { time_within(job, webgpu.device.clone(), left).await } else { None });
     }
-    let slot = |job: Job| Job::ALL.iter().position(|j| *j == job).unwrap_or(0);
-    Calibration::from_times(adapter, now_ms() - started, |job| (cpu_times[slot(job)], gpu_times[slot(job)]))
+    Calibration::from_times(adapter.key, now_ms() - started, |job| (cpu_times[slot(job)], gpu_times[slot(job)]))
 }

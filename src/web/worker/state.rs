@@ -68,7 +68,7 @@ pub(super) async fn backend_for(choice: BackendChoice, job: Job, remembered: Opt
         BackendChoice::WebGpu => (device(BackendKind::WebGpu).await, None),
         BackendChoice::Auto => {
             let Some(adapter) = backend::adapter_info().await else { return (device(BackendKind::Cpu).await, None) };
-            let known = STATE.with(|s| s.borrow().calibration.clone()).or(remembered).filter(|c| c.adapter == adapter);
+            let known = STATE.with(|s| s.borrow().calibration.clone()).or(remembered).filter(|c| c.adapter == adapter.key);
             let calibration = match known {
                 Some(calibration) => calibration,
                 None => super::calibrate::calibrate(adapter).await,
