@@ -8,6 +8,6 @@ use crate::model::Classifier;
 /// One signed-gradient step of size `epsilon` (L∞), clipped to `[0,1]`. Targeted goals step
 /// towards the target (the objective is minus its cross-entropy).
 pub fn fgsm(model: &Classifier, images: Tensor<4>, goal: &Goal, epsilon: f32) -> Tensor<4> {
-    let gradient = goal.probe(model, images.clone()).gradient;
+    let gradient = goal.gradient(model, images.clone());
     (images + gradient.sign() * epsilon).clamp(0.0, 1.0)
 }

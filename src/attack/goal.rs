@@ -79,14 +79,27 @@ impl Goal {
     /// images, the per-example objective and which images meet the goal. `model` must be in
     /// inference mode.
     pub fn probe(&self, model: &Classifier, images: Tensor<4>) -> Probe {
+        let (gradient, logits, objective) = self.differentiate(model, images);
+        Probe { gradient, objective, success: self.success(logits) }
+    }
+
+    /// The gradient `[N,1,28,28]` of the summed objective with respect to `images`, alone (what
+    /// PGD, FGSM and MIM step along: no work on which images meet the goal). `model` must be in
+    /// inference mode.
+    pub fn gradient(&self, model: &Classifier, images: Tensor<4>) -> Tensor<4> {
+        self.differentiate(model, images).0
+    }
+
+    /// The gradient, the logits `[N, 10]` and the per-example objective at `images` (one forward
+    /// and one backward pass; counts as one step of the attack's progress).
+    fn differentiate(&self, model: &Classifier, images: Tensor<4>) -> (Tensor<4>, Tensor<2>, Tensor<1>) {
         super::progress::tick();
         let x = images.without_autodiff().autodiff().require_grad();
         let logits = model.forward(x.clone());
         let objective = self.objective(logits.clone());
         let grads = objective.clone().sum().backward();
         let gradient = x.grad(&grads).expect("the images require a gradient");
-        let logits = logits.without_autodiff();
-        Probe { gradient, objective: objective.without_autodiff(), success: self.success(logits) }
+        (gradient, logits.without_autodiff(), objective.without_autodiff())
     }
 }
 

@@ -14,7 +14,7 @@ pub fn mim(model: &Classifier, images: Tensor<4>, goal: &Goal, config: &AttackCo
     let mut x = images.clone();
     let mut momentum = images.zeros_like();
     for _ in 0..config.steps {
-        let gradient = goal.probe(model, x.clone()).gradient;
+        let gradient = goal.gradient(model, x.clone());
         let l1 = gradient.clone().abs().sum_dims(&[1, 2, 3]).reshape([n, 1, 1, 1]).add_scalar(TINY);
         momentum = momentum * config.decay + gradient / l1;
         x = project(x + momentum.clone().sign() * config.step_size, images.clone(), Norm::Linf, config.epsilon);

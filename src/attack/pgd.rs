@@ -14,7 +14,7 @@ fn pgd_from(model: &Classifier, images: Tensor<4>, start: Tensor<4>, goal: &Goal
     let (norm, epsilon) = (config.method.norm(), config.epsilon);
     let mut x = project(start, images.clone(), norm, epsilon);
     for _ in 0..config.steps {
-        let gradient = goal.probe(model, x.clone()).gradient;
+        let gradient = goal.gradient(model, x.clone());
         let step = match norm {
             Norm::Linf => gradient.sign(),
             Norm::L2 => normalize_l2(gradient),

@@ -124,7 +124,7 @@ fn input_gradient_matches_finite_differences() {
     let device = crate::fixtures::device();
     let (x, y, _) = batch(&test, 1, &device);
     let goal = Goal::new(y, None);
-    let gradient = goal.probe(&model, x.clone()).gradient.into_data().try_to_vec::<f32>().unwrap();
+    let gradient = goal.gradient(&model, x.clone()).into_data().try_to_vec::<f32>().unwrap();
     let pixels = x.clone().into_data().try_to_vec::<f32>().unwrap();
     let loss_at = |values: Vec<f32>| -> f32 {
         let t = crate::data::images_tensor(values, &device);

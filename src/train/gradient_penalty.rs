@@ -34,7 +34,7 @@ pub const FINITE_DIFFERENCE_STEP: f32 = 0.01;
 /// `model` (a model in training mode records them). See the module documentation.
 pub fn squared_gradient_norms(model: &Classifier, images: Tensor<4>, labels: Tensor<1, Int>) -> Tensor<1> {
     let images = images.without_autodiff();
-    let gradient = Goal::new(labels.clone(), None).probe(&model.valid(), images.clone()).gradient;
+    let gradient = Goal::new(labels.clone(), None).gradient(&model.valid(), images.clone());
     let step = normalize_l2(gradient) * FINITE_DIFFERENCE_STEP;
     let loss_at = |x: Tensor<4>| cross_entropy(model.forward(x), labels.clone());
     let difference = loss_at(images.clone() + step) - loss_at(images);
@@ -44,7 +44,7 @@ pub fn squared_gradient_norms(model: &Classifier, images: Tensor<4>, labels: Ten
 /// The exact per-example input-gradient norms `‖∇ₓ CE(f(x), y)‖₂` `[N]` (no weight gradient;
 /// the model is used in inference mode): what the penalty makes small.
 pub fn input_gradient_norms(model: &Classifier, images: Tensor<4>, labels: Tensor<1, Int>) -> Tensor<1> {
-    l2_norms(Goal::new(labels, None).probe(&model.valid(), images).gradient)
+    l2_norms(Goal::new(labels, None).gradient(&model.valid(), images))
 }
 
 #[cfg(test)]
