@@ -29,23 +29,9 @@ pub const PREDICTOR: &str = "predictor";
 /// The loader's watch on the worker's WebGPU devices: each device wgpu asks for is kept in
 /// `self.advlabGpuDevices` (tests destroy it from there) and its loss is posted to the page as
 /// [`Response::DeviceLost`] (wgpu offers no hook of its own in the browser).
-///
-/// It also lets burn's autotuned matmuls compile (burn 0.22.1, cubecl 0.11.3, wgpu 30): some
-/// autotune candidates use subgroup operations whatever the device offers, but wgpu's WebGPU
-/// backend never asks for the `subgroups` feature (it has no name for it), so the device gets
-/// it here when the adapter has it; and WGSL's uniformity analysis rejects cubecl's subgroup
-/// operations inside branches (`'subgroupAdd' must only be called from subgroup uniform control
-/// flow`), where SPIR-V, CUDA and Metal run the same kernels, so modules that enable subgroups
-/// turn that one diagnostic off (`diagnostic(off, subgroup_uniformity)`). Without either, the
-/// first candidate's invalid shader module poisons the device and the tuner panics.
 const WATCH_DEVICES: &str = "if (self.GPUAdapter) { const requestDevice = GPUAdapter.prototype.requestDevice; self.advlabGpuDevices = []; \
-GPUAdapter.prototype.requestDevice = async function (descriptor = {}) { const features = new Set(descriptor.requiredFeatures || []); \
-if (this.features.has('subgroups')) features.add('subgroups'); \
-const device = await requestDevice.call(this, { ...descriptor, requiredFeatures: [...features] }); self.advlabGpuDevices.push(device); \
-device.lost.then((info) => self.postMessage({ DeviceLost: { message: `${info.reason}: ${info.message}` } })); return device; }; \
-const createShaderModule = GPUDevice.prototype.createShaderModule; \
-GPUDevice.prototype.createShaderModule = function (descriptor) { const code = descriptor.code.replace(/^enable subgroups;$/m, 'enable subgroups;\\ndiagnostic(off, subgroup_uniformity);'); \
-return createShaderModule.call(this, code === descriptor.code ? descriptor : { ...descriptor, code }); }; }";
+GPUAdapter.prototype.requestDevice = async function (...args) { const device = await requestDevice.apply(this, args); self.advlabGpuDevices.push(device); \
+device.lost.then((info) => self.postMessage({ DeviceLost: { message: `${info.reason}: ${info.message}` } })); return device; }; }";
 
 /// A running worker; answers come back through the `on_response` given to [`WorkerHandle::start`].
 #[derive(Clone)]
