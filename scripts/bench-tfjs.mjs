@@ -10,8 +10,8 @@
 //   - training examples/s at batch 128 with Adam 1e-3 (plain cross-entropy): MLP 20 batches,
 //     CNN 5 batches, each after 3 warm-up batches, reading the loss back every batch.
 // The wasm backend keeps its default thread count (the page is not cross-origin isolated, so it
-// runs single-threaded SIMD). A background `advlab-train` job is paused while this runs and
-// always resumed afterwards.
+// runs single-threaded SIMD). Run it on an otherwise idle machine, interleaved with
+// `node scripts/bench-page.mjs --cpu-only` when comparing: the machine's speed drifts.
 //
 // Run: node scripts/bench-tfjs.mjs [--backends wasm,webgl,webgpu]
 // On first use it installs TF.js (with its wasm and webgpu backends) into ~/.cache/advlab/tfjs
@@ -35,37 +35,9 @@ const TRAIN = { mlp: { warmup: 3, timed: 20 }, cnn: { warmup: 3, timed: 5 } };
 const PGD = { warmup: 2, runs: 11 };
 
 // ------------------------------------------------------------------------------------------
-// Pausing the background training job (by pid: exactly the processes paused are resumed)
-
-let paused = [];
-function pauseTraining() {
-  let pids = [];
-  try {
-    pids = execFileSync('pgrep', ['-f', 'advlab-train'], { encoding: 'utf8' }).split(/\s+/).filter(Boolean).map(Number);
-  } catch {
-    return; // pgrep exits 1 when nothing matches
-  }
-  for (const pid of pids.filter((p) => p !== process.pid && p !== process.ppid)) {
-    try {
-      process.kill(pid, 'SIGSTOP');
-      paused.push(pid);
-    } catch {} // gone already
-  }
-  if (paused.length) console.log(`paused advlab-train (pid ${paused.join(', ')}) while measuring`);
-}
-function resumeTraining() {
-  for (const pid of paused) {
-    try {
-      process.kill(pid, 'SIGCONT');
-    } catch {}
-  }
-  if (paused.length) console.log(`resumed advlab-train (pid ${paused.join(', ')})`);
-  paused = [];
-}
 // Temporary directories (the site, Chromium's profile), removed on every way out.
 const temporary = new Set();
 function cleanUp() {
-  resumeTraining();
   for (const dir of temporary) fs.rmSync(dir, { recursive: true, force: true });
   temporary.clear();
 }
@@ -361,7 +333,6 @@ async function main() {
   const server = await h.startStaticServer(site);
   let browser;
   try {
-    pauseTraining();
     browser = await h.launchBrowser({ webgpu: true });
     temporary.add(browser.userDataDir);
     const { context } = browser;

@@ -22,10 +22,13 @@ function siteWithNames() {
   h.assertSiteBuilt();
   const site = fs.mkdtempSync(path.join(os.tmpdir(), 'advlab-profile-'));
   fs.cpSync(h.SITE_DIR, site, { recursive: true });
-  const build = `source scripts/lib.sh && cargo build --offline --target wasm32-unknown-unknown --profile web --bin worker --features webgpu
-    && wasm-bindgen --target no-modules --out-dir "${site}" "$CARGO_TARGET_DIR/wasm32-unknown-unknown/web/worker.wasm"`;
+  const build = [
+    'source scripts/lib.sh',
+    'cargo build --offline --target wasm32-unknown-unknown --profile web --bin worker --features webgpu',
+    `wasm-bindgen --target no-modules --out-dir "${site}" "$CARGO_TARGET_DIR/wasm32-unknown-unknown/web/worker.wasm"`,
+  ].join(' && ');
   console.log('building the engine worker with its function names …');
-  execFileSync('bash', ['-c', build.replace('\n', ' ')], { cwd: h.REPO_ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
+  execFileSync('bash', ['-c', build], { cwd: h.REPO_ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
   return site;
 }
 

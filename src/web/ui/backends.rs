@@ -187,7 +187,6 @@ impl Backends {
 pub fn CalibrationTable(backends: Backends) -> impl IntoView {
     let pick = move |job: Job| backends.calibration.with(|c| c.as_ref().map(|c| if c.webgpu_for(job) { "webgpu" } else { "cpu" }).unwrap_or(""));
     let ms = |t: Option<f64>| t.map_or_else(|| "—".to_string(), |t| format!("{t:.1} ms"));
-    let software = move || backends.calibration.with_untracked(|c| c.as_ref().is_some_and(|c| c.software_adapter));
     view! {
         <Show when=move || backends.choice.get() == BackendChoice::Auto && backends.calibration.with(Option::is_some)>
             <details class="small calibration" data-testid="calibration" data-attack=move || pick(Job::Attack)
@@ -200,7 +199,7 @@ pub fn CalibrationTable(backends: Backends) -> impl IntoView {
                             <tr>
                                 <td>{probe_name(t.job)}</td>
                                 <td class="mono">{ms(t.cpu_ms)}</td>
-                                <td class="mono">{if software() { "not measured".to_string() } else { ms(t.webgpu_ms) }}</td>
+                                <td class="mono">{if c.software_adapter { "not measured".to_string() } else { ms(t.webgpu_ms) }}</td>
                                 <td>{if t.webgpu_wins() { "WebGPU" } else { "CPU" }}</td>
                             </tr>
                         }).collect_view())}

@@ -19,7 +19,6 @@ use crate::web::backend::{AdapterInfo, BackendKind};
 /// compile, so only the small attack probe is warmed up; about 0.3 s on two cores) come first.
 const WEBGPU_BUDGET_MS: f64 = 500.0;
 
-
 /// Runs `job`'s probe on `device` and returns its milliseconds; with `warm_up`, runs it once
 /// before (compiling the kernels) and times the second run.
 async fn time(job: Job, device: &Device, warm_up: bool) -> Result<f64, String> {

@@ -54,7 +54,6 @@ async fn runs_on(id: u64, choice: BackendChoice, job: Job, remembered: Option<Ca
     backend
 }
 
-
 /// Waits `ms` milliseconds (`setTimeout`), letting the worker handle messages meanwhile.
 async fn sleep(ms: i32) {
     let scope: web_sys::WorkerGlobalScope = js_sys::global().unchecked_into();

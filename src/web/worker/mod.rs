@@ -37,8 +37,6 @@ async fn predict(image: Vec<f32>) -> Result<Vec<f32>, String> {
     session::probabilities(&model, &image, &backend.device).await
 }
 
-/// Attacks one image, reporting the iterations done every [`PROGRESS_MS`] (a message posted from
-/// inside the computation: the page hears it while the attack runs).
 /// The worker's clock in milliseconds (`performance.now()`, `Date.now()` where a worker has no
 /// `performance`): for intervals, which is all the worker times.
 fn now_ms() -> f64 {
@@ -46,8 +44,10 @@ fn now_ms() -> f64 {
     scope.performance().map_or_else(js_sys::Date::now, |p| p.now())
 }
 
-/// Runs an attack on the loaded model (or the one at `model_url`); returns its result and the
-/// milliseconds the attack took once the model was at hand.
+/// Attacks one image with the loaded model (or the one at `model_url`), reporting the iterations
+/// done every [`PROGRESS_MS`] (a message posted from inside the computation: the page hears it
+/// while the attack runs); returns its result and the milliseconds the attack took once the model
+/// was at hand.
 async fn run_attack(id: u64, config: &attack::AttackConfig, image: Vec<f32>, label: usize, model_url: Option<&str>) -> Result<(session::AttackedImage, f64), String> {
     let (backend, mut model) = loaded()?;
     if let Some(url) = model_url {
