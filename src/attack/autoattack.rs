@@ -1,7 +1,8 @@
 //! AutoAttack (Croce & Hein 2020), the standard L∞ ensemble: APGD-CE, then APGD-T (targeted
 //! DLR), then Square. An image counts as broken by the first stage that misclassifies it; images
 //! misclassified before any attack are not attacked and come back unchanged, as do images no
-//! stage breaks. Every stage gets the configuration's ε, steps, restarts and seed.
+//! stage breaks. Every stage gets the configuration's ε, steps (Square: its queries), restarts and
+//! seed.
 //!
 //! Two entry points: [`autoattack`] never reads a tensor back (every stage attacks the whole
 //! batch and masks decide which result an image keeps); [`autoattack_by_stage`] reads one mask

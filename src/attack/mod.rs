@@ -157,6 +157,9 @@ pub struct AttackConfig {
     /// halves it as the queries go (AutoAttack's value 0.8).
     #[config(default = 0.8)]
     pub p_init: f32,
+    /// Square's queries, alone or as AutoAttack's last stage; `None` = `steps`. AutoAttack's
+    /// reference ("standard") version runs 100 APGD iterations and 5,000 Square queries.
+    pub queries: Option<usize>,
 }
 
 /// An attack parameter outside its range; the message names the parameter and the range.
@@ -165,6 +168,11 @@ pub struct AttackConfig {
 pub struct ConfigError(pub String);
 
 impl AttackConfig {
+    /// Square's queries: `queries` when set, else `steps`.
+    pub fn square_queries(&self) -> usize {
+        self.queries.unwrap_or(self.steps)
+    }
+
     /// Checks every parameter's range.
     pub fn validate(&self) -> Result<(), ConfigError> {
         let fail = |m: String| Err(ConfigError(m));
@@ -174,6 +182,9 @@ impl AttackConfig {
         }
         if self.steps == 0 || self.steps > 10_000 {
             return fail(format!("steps = {} is out of range 1..=10000", self.steps));
+        }
+        if let Some(q) = self.queries.filter(|q| *q == 0 || *q > 10_000) {
+            return fail(format!("queries = {q} is out of range 1..=10000"));
         }
         if !(self.step_size.is_finite() && self.step_size > 0.0 && self.step_size <= max_eps) {
             return fail(format!("step size = {} is out of range (0, {max_eps}]", self.step_size));

@@ -54,13 +54,14 @@ impl AttackConfig {
         let restarts = if self.method.uses_restarts() { self.restarts.max(1) } else { 1 };
         match self.method {
             AttackMethod::Fgsm => 1,
-            AttackMethod::Pgd | AttackMethod::PgdL2 | AttackMethod::Square => self.steps * restarts,
+            AttackMethod::Pgd | AttackMethod::PgdL2 => self.steps * restarts,
+            AttackMethod::Square => self.square_queries() * restarts,
             AttackMethod::Mim | AttackMethod::DeepFool => self.steps,
             // APGD probes its start and its first step before the loop: steps + 1 per run.
             AttackMethod::Apgd => (self.steps + 1) * restarts,
             AttackMethod::ApgdT => (self.steps + 1) * restarts * self.target_classes,
             AttackMethod::CarliniWagner => self.steps * self.binary_steps,
-            AttackMethod::AutoAttack => ((self.steps + 1) * (1 + self.target_classes) + self.steps) * restarts,
+            AttackMethod::AutoAttack => ((self.steps + 1) * (1 + self.target_classes) + self.square_queries()) * restarts,
             AttackMethod::Jsma => super::projection::l0_budget(self.epsilon) / 2,
         }
     }
@@ -77,7 +78,7 @@ mod tests {
         let model = crate::model::Classifier::new(crate::model::Architecture::Mlp, &device);
         let (images, labels) = crate::fixtures::mnist().test.batch(&[0, 1], &device);
         for method in AttackMethod::ALL {
-            let config = AttackConfig::new(method).with_steps(6).with_restarts(2).with_target_classes(2).with_binary_steps(2).with_epsilon(if method == AttackMethod::Jsma { 0.02 } else { 0.3 });
+            let config = AttackConfig::new(method).with_steps(6).with_queries(Some(4)).with_restarts(2).with_target_classes(2).with_binary_steps(2).with_epsilon(if method == AttackMethod::Jsma { 0.02 } else { 0.3 });
             let seen = Rc::new(Cell::new(0));
             let heard = seen.clone();
             let guard = watch(move |done| heard.set(done));

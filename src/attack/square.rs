@@ -51,9 +51,9 @@ fn coordinates(n: usize, rows: bool, device: &burn::tensor::Device) -> Tensor<4>
     grid.expand([n, 1, SIDE, SIDE])
 }
 
-/// One run of `config.steps` queries on the random stream `restart`.
+/// One run of [`AttackConfig::square_queries`] queries on the random stream `restart`.
 fn run_once(model: &Classifier, images: Tensor<4>, goal: &Goal, config: &AttackConfig, restart: usize) -> Tensor<4> {
-    let (eps, queries) = (config.epsilon, config.steps);
+    let (eps, queries) = (config.epsilon, config.square_queries());
     let [n, ..] = images.dims();
     let device = images.device();
     let mut rng = noise::generator(config.seed, STREAM + restart);
@@ -96,7 +96,7 @@ fn run_once(model: &Classifier, images: Tensor<4>, goal: &Goal, config: &AttackC
     best
 }
 
-/// The Square attack with `config.restarts` runs of `config.steps` queries each (one forward pass
+/// The Square attack with `config.restarts` runs of [`AttackConfig::square_queries`] queries each (one forward pass
 /// of the batch per query); per image the most successful run is kept. Untargeted: `goal`'s
 /// target, if any, is not used.
 pub fn square(model: &Classifier, images: Tensor<4>, goal: &Goal, config: &AttackConfig) -> Tensor<4> {

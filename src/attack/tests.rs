@@ -209,6 +209,7 @@ fn bad_parameters_are_refused_with_their_name() {
     assert!("pdg".parse::<AttackMethod>().unwrap_err().contains("expected one of"));
     assert!(err(AttackConfig::new(AttackMethod::ApgdT).with_target_classes(10)).contains("target classes"));
     assert!(err(AttackConfig::new(AttackMethod::Square).with_p_init(0.0)).contains("p_init"));
+    assert!(err(AttackConfig::new(AttackMethod::Square).with_queries(Some(0))).contains("queries"));
     assert!(err(AttackConfig::new(AttackMethod::AutoAttack).with_target(Some(1))).contains("no targeted"));
     assert!(err(AttackConfig::new(AttackMethod::Jsma).with_epsilon(1.5)).contains("ε"));
     for name in ["apgd-t", "square", "autoattack", "jsma"] {

@@ -63,6 +63,8 @@ pub struct SweepConfig {
     /// Step size of PGD and MIM, in pixel units.
     #[config(default = 0.01)]
     pub step_size: f32,
+    /// Square's queries, alone or in AutoAttack; `None` = `steps`.
+    pub queries: Option<usize>,
 }
 
 impl SweepConfig {
@@ -72,7 +74,7 @@ impl SweepConfig {
         let mut configs = Vec::new();
         for &method in &self.attacks {
             for &epsilon in &self.epsilons {
-                let config = AttackConfig::new(method).with_epsilon(epsilon).with_steps(self.steps).with_step_size(self.step_size);
+                let config = AttackConfig::new(method).with_epsilon(epsilon).with_steps(self.steps).with_step_size(self.step_size).with_queries(self.queries);
                 config.validate()?;
                 configs.push(config);
             }

@@ -137,7 +137,8 @@ fn attack_defaults() -> AttackConfig {
 
 #[derive(Args)]
 struct AttackParams {
-    /// Iterations of the iterative attacks (Square: queries; AutoAttack: per stage).
+    /// Iterations of the iterative attacks (AutoAttack: per stage; Square: queries unless
+    /// --queries).
     #[arg(long, default_value_t = attack_defaults().steps)]
     steps: usize,
     /// Step size (pixel units) of PGD and MIM.
@@ -161,6 +162,10 @@ struct AttackParams {
     /// Square's initial fraction of the image a square covers, in (0, 1].
     #[arg(long, default_value_t = attack_defaults().p_init)]
     p_init: f32,
+    /// Square's queries, alone or in AutoAttack (default: --steps). The reference AutoAttack is
+    /// `--steps 100 --queries 5000`.
+    #[arg(long)]
+    queries: Option<usize>,
 }
 
 impl AttackParams {
@@ -174,7 +179,8 @@ impl AttackParams {
             .with_target(self.target)
             .with_seed(self.seed)
             .with_target_classes(self.target_classes)
-            .with_p_init(self.p_init);
+            .with_p_init(self.p_init)
+            .with_queries(self.queries);
         config.validate().map_err(|e| e.to_string())?;
         Ok(config)
     }

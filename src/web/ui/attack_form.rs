@@ -32,8 +32,8 @@ fn epsilon_label(norm: Norm) -> &'static str {
     }
 }
 
-/// The fields of the lab's attack: method, ε (typed or dragged), steps, step size, restarts and
-/// target (each enabled where the method uses it).
+/// The fields of the lab's attack: method, ε (typed or dragged), steps, step size, restarts,
+/// Square's queries and target (each enabled where the method uses it).
 #[component]
 pub(super) fn AttackForm(config: RwSignal<AttackConfig>) -> impl IntoView {
     view! {
@@ -57,6 +57,8 @@ pub(super) fn AttackForm(config: RwSignal<AttackConfig>) -> impl IntoView {
         {config_field("Step size", "step-size-input", config, Binding { get: |c: &AttackConfig| c.step_size, set: |c: &mut AttackConfig, v| c.step_size = v, check }, "0.01", Signal::stored(false))}
         {config_field("Restarts", "restarts-input", config, Binding { get: |c: &AttackConfig| c.restarts, set: |c: &mut AttackConfig, v| c.restarts = v, check }, "1",
             Signal::derive(move || !config.with(|c| c.method.uses_restarts())))}
+        {config_field("Square queries", "queries-input", config, Binding { get: |c: &AttackConfig| c.queries, set: |c: &mut AttackConfig, v| c.queries = v, check }, "= steps",
+            Signal::derive(move || !config.with(|c| matches!(c.method, AttackMethod::Square | AttackMethod::AutoAttack))))}
         {config_field("Target", "target-input", config, Binding { get: |c: &AttackConfig| c.target, set: |c: &mut AttackConfig, v| c.target = v, check }, "none",
             Signal::derive(move || !config.with(|c| c.method.supports_target())))}
     }

@@ -101,6 +101,7 @@ pub fn EvalPanel(
                 {config_field("Test images", "eval-limit", sweep, Binding { get: |s: &SweepConfig| s.limit, set: |s: &mut SweepConfig, v| s.limit = v, check }, "200", Signal::derive(move || running.get()))}
                 {config_field("Steps", "eval-steps", sweep, Binding { get: |s: &SweepConfig| s.steps, set: |s: &mut SweepConfig, v| s.steps = v, check }, "40", Signal::derive(move || running.get()))}
                 {config_field("Step size", "eval-step-size", sweep, Binding { get: |s: &SweepConfig| s.step_size, set: |s: &mut SweepConfig, v| s.step_size = v, check }, "0.01", Signal::derive(move || running.get()))}
+                {config_field("Square queries", "eval-queries", sweep, Binding { get: |s: &SweepConfig| s.queries, set: |s: &mut SweepConfig, v| s.queries = v, check }, "= steps", Signal::derive(move || running.get()))}
                 <button class="primary" data-testid="eval-run" on:click=move |_| run() prop:disabled=move || running.get()>"Run"</button>
             </div>
             <Show when=move || { running.get() || progress.get() > 0.0 }>
