@@ -66,7 +66,14 @@ for (const v of h.variants()) {
         const longTasks = await h.watchLongTasks(s.page);
         const started = Date.now();
         await s.page.click(h.byTestId('train-start'));
-        const status = await until(() => valueOf(s.page, 'train-status'), (x) => ['finished', 'failed', 'stopped'].includes(x), TRAIN_MS, 'train-status');
+        // The panel shows the speed only while the run goes on: keep the last one seen.
+        let speed = NaN;
+        const statusAndSpeed = async () => {
+          const shown = await valueOf(s.page, 'train-speed');
+          if (shown) speed = Number(shown);
+          return valueOf(s.page, 'train-status');
+        };
+        const status = await until(statusAndSpeed, (x) => ['finished', 'failed', 'stopped'].includes(x), TRAIN_MS, 'train-status');
         // The page stays responsive: the worker trains, the main thread only draws the curves.
         const long = await longTasks();
         t.diagnostic(`main-thread tasks over 50 ms of CPU while training: ${JSON.stringify(long)}`);
@@ -74,8 +81,7 @@ for (const v of h.variants()) {
         await noTrainError(s.page);
         assert.equal(status, 'finished');
         const accuracy = Number(await valueOf(s.page, 'train-test-accuracy'));
-        const speed = Number(await valueOf(s.page, 'train-speed'));
-        t.diagnostic(`test accuracy ${accuracy}, ${speed.toFixed(0)} examples/s, ${((Date.now() - started) / 1000).toFixed(0)} s in all`);
+        t.diagnostic(`test accuracy ${accuracy}, ${speed.toFixed(0)} examples/s (last shown), ${((Date.now() - started) / 1000).toFixed(0)} s in all`);
         assert.ok(accuracy > 0.85, `test accuracy ${accuracy} ≤ 0.85`);
         assert.equal(Number(await valueOf(s.page, 'train-progress')), 1);
 
