@@ -96,9 +96,9 @@ fn run_once(model: &Classifier, images: Tensor<4>, goal: &Goal, config: &AttackC
     best
 }
 
-/// The Square attack with `config.restarts` runs of [`AttackConfig::square_queries`] queries each (one forward pass
-/// of the batch per query); per image the most successful run is kept. Untargeted: `goal`'s
-/// target, if any, is not used.
+/// The Square attack with `config.restarts` runs of [`AttackConfig::square_queries`] queries
+/// each (one forward pass of the batch per query); per image the most successful run is kept.
+/// Untargeted: `goal`'s target, if any, is not used.
 pub fn square(model: &Classifier, images: Tensor<4>, goal: &Goal, config: &AttackConfig) -> Tensor<4> {
     let untargeted = Goal::new(goal.labels.clone(), None);
     best_of(model, &untargeted, (0..config.restarts).map(|restart| run_once(model, images.clone(), &untargeted, config, restart)))
