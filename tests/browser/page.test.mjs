@@ -319,9 +319,10 @@ for (const v of h.variants()) {
         await s.page.fill(h.byTestId('eps-input'), '0.2');
         await settle('eps-input', (e) => e === null);
         // Square's queries: only for Square and AutoAttack, 1–10,000, empty = the steps.
-        assert.equal(await s.page.isDisabled(h.byTestId('queries-input')), true, 'queries enabled for FGSM');
+        // Waits, not reads: the field follows the attack through a reactive update.
+        await s.page.waitForSelector(`${h.byTestId('queries-input')}:disabled`, { timeout: 10_000 });
         await h.chooseAttack(s.page, { attack: 'autoattack', eps: 0.3 });
-        assert.equal(await s.page.isDisabled(h.byTestId('queries-input')), false, 'queries disabled for AutoAttack');
+        await s.page.waitForSelector(`${h.byTestId('queries-input')}:enabled`, { timeout: 10_000 });
         await h.fill(s.page, 'queries-input', '0');
         await settle('queries-input', (e) => e !== null && /queries = 0/.test(e));
         await h.fill(s.page, 'queries-input', '');
