@@ -17,6 +17,7 @@ pub mod goal;
 pub mod jsma;
 pub mod mim;
 pub mod noise;
+pub mod norms;
 pub mod pgd;
 pub mod progress;
 pub mod projection;
@@ -28,6 +29,7 @@ use burn::tensor::{Int, Tensor};
 
 use crate::model::Classifier;
 pub use goal::{Goal, Loss};
+pub use norms::Norms;
 pub use projection::Norm;
 
 choices! {

@@ -6,7 +6,7 @@
 //! two differ part of the output is never written and keeps the input's old contents (burn-cubecl-
 //! fusion 0.22.1, `engine/codegen/kernel.rs::init_locals` and `optim/elemwise/optimization.rs`;
 //! rewritten in 0.23.0-pre.1). On the CNN it returned FGSM images far outside the ε-ball, for
-//! some batch sizes only (`gpu_agreement`). [`configure`] swaps burn's element-wise fuser for the
+//! some batch sizes only (`eval::gpu_agreement`). [`configure`] swaps burn's element-wise fuser for the
 //! same fuser with in-place writes off: fusion keeps merging the element-wise chains into one
 //! kernel each, and every fused kernel writes a buffer of its own.
 

@@ -1,9 +1,7 @@
-//! Where the core computes: reading results back from a device (asynchronously, as WebGPU
-//! requires), and measuring which backend runs each kind of job faster (the page's Auto).
+//! Where the core computes, at its ground floor: reading results back from a device
+//! (asynchronously, as WebGPU requires) and configuring burn's kernel fusion for the GPU backends.
+//! What decides between the backends (the page's Auto) is [`crate::calibration`], above training.
 
-pub mod calibration;
 #[cfg(feature = "fusion")]
 pub mod fusion;
 pub mod readback;
-#[cfg(all(test, feature = "gpu"))]
-mod gpu_agreement;

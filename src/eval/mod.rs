@@ -14,6 +14,8 @@ use crate::model::{Classifier, cross_entropy};
 use crate::device::readback::{self, ReadError};
 
 pub mod sweep;
+#[cfg(all(test, feature = "gpu"))]
+mod gpu_agreement;
 
 /// Images per batch of an evaluation, unless told otherwise (the CLI's `--batch` and the page).
 /// Random starts are seeded per batch, so the page and the CLI agree exactly only when they use

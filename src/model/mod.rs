@@ -67,6 +67,12 @@ impl Classifier {
     }
 }
 
+/// The predicted class of one image's scores (logits or probabilities): the index of the largest
+/// value (the first of equal ones; 0 for an empty slice).
+pub fn argmax(values: &[f32]) -> usize {
+    values.iter().enumerate().fold(0, |best, (i, v)| if *v > values[best] { i } else { best })
+}
+
 /// One-hot rows `[N, classes]` (1.0 at each label) of integer labels `[N]`. Unlike burn's
 /// `one_hot`, it never reads the labels back to check them, so it runs on WebGPU.
 pub fn one_hot(labels: Tensor<1, Int>, classes: usize) -> Tensor<2> {
@@ -116,6 +122,12 @@ mod tests {
         let z = 2f32.exp() + 2.0;
         assert!((ce[0] - (z.ln() - 2.0)).abs() < 1e-5);
         assert!((ce[1] - 3f32.ln()).abs() < 1e-5);
+    }
+
+    #[test]
+    fn argmax_takes_the_first_of_equal_largest_values() {
+        assert_eq!(argmax(&[0.1, 0.7, 0.7, 0.2]), 1);
+        assert_eq!(argmax(&[]), 0);
     }
 
     #[test]

@@ -1,4 +1,7 @@
-//! The adversarial-training defenses.
+//! The defenses a run can train with, and the noise of the `noise` defense. Each defense's loss
+//! is in a file of its own: [`standard`](super::standard), [`mixed`](super::mixed),
+//! [`fgsm_rs`](super::fgsm_rs), [`pgd`](super::pgd), [`trades`](super::trades),
+//! [`noise`](super::noise).
 
 choices! {
     /// How a batch is turned into a training loss.
@@ -15,9 +18,20 @@ choices! {
         /// Zhang et al. 2019: `CE(x) + β·KL(f(x) ‖ f(x'))` with `x'` maximising the KL term.
         Trades = "trades",
         /// Random-noise augmentation: train on `clamp(x + noise, 0, 1)`, Gaussian of σ
-        /// `noise_std` or uniform in the L∞ ε-ball (see [`NoiseKind`](super::NoiseKind)). A
+        /// `noise_std` or uniform in the L∞ ε-ball (see [`NoiseKind`]). A
         /// baseline: random directions are nearly orthogonal to the adversarial one, so it buys
         /// little robustness against a worst-case attack of the same size.
         Noise = "noise",
+    }
+}
+
+choices! {
+    /// The distribution of the training noise.
+    pub enum NoiseKind ("noise") {
+        /// Independent `N(0, σ²)` per pixel (σ: `TrainConfig::noise_std`, pixel units).
+        Gaussian = "gaussian",
+        /// Independent `U[−ε, ε]` per pixel: a uniform point of the L∞ ε-ball (ε:
+        /// `TrainConfig::epsilon`, pixel units).
+        Uniform = "uniform",
     }
 }

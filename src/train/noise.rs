@@ -3,20 +3,11 @@
 //! generator (as the random starts of the attacks are), so that the page and the CLI train on
 //! the same inputs for the same seed.
 
-use burn::tensor::Tensor;
+use burn::tensor::{Int, Tensor};
 
+use super::{NoiseKind, TrainConfig};
 use crate::attack::noise;
-
-choices! {
-    /// The distribution of the training noise.
-    pub enum NoiseKind ("noise") {
-        /// Independent `N(0, σ²)` per pixel (σ: `TrainConfig::noise_std`, pixel units).
-        Gaussian = "gaussian",
-        /// Independent `U[−ε, ε]` per pixel: a uniform point of the L∞ ε-ball (ε:
-        /// `TrainConfig::epsilon`, pixel units).
-        Uniform = "uniform",
-    }
-}
+use crate::model::Classifier;
 
 /// `images` `[N,1,28,28]` in `[0,1]` plus seeded noise of `kind`, clamped to `[0,1]`: Gaussian of
 /// standard deviation `std`, or uniform in `[−epsilon, epsilon]` (both in pixel units). The same
@@ -30,6 +21,12 @@ pub fn noisy(images: Tensor<4>, kind: NoiseKind, std: f32, epsilon: f32, seed: u
         NoiseKind::Uniform => noise::uniform(&mut rng, shape, epsilon, &device),
     };
     (images + draw).clamp(0.0, 1.0)
+}
+
+/// The `noise` defense's loss: the cross-entropy on [`noisy`] copies of the batch (the run's
+/// noise kind, σ and ε), with their logits.
+pub fn loss(model: &Classifier, images: Tensor<4>, labels: Tensor<1, Int>, config: &TrainConfig, seed: u64) -> (Tensor<1>, Tensor<2>) {
+    super::standard::loss(model, noisy(images, config.noise, config.noise_std, config.epsilon, seed), labels)
 }
 
 #[cfg(test)]

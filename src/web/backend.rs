@@ -20,7 +20,7 @@ choices! {
 
 choices! {
     /// The backend the user picks (`backend-select`). Auto gives each kind of job the backend that
-    /// ran it faster in a short calibration (see [`crate::device::calibration`]); the others force one.
+    /// ran it faster in a short calibration (see [`crate::calibration`]); the others force one.
     pub enum BackendChoice ("backend choice") {
         /// Measure, then run each job on the faster backend (the CPU where there is no WebGPU).
         Auto = "auto",

@@ -9,7 +9,10 @@ use std::process::ExitCode;
 use advlab::attack::{AttackConfig, AttackMethod};
 use advlab::data::{Dataset, Mnist};
 use advlab::eval;
-use advlab::session::{self, Norms, RunData, Start, TrainingRun};
+use advlab::attack::Norms;
+use advlab::lab;
+use advlab::model::argmax;
+use advlab::train::{RunData, Start, TrainingRun};
 use advlab::model::weights::{self, Metadata};
 use advlab::model::{Architecture, Classifier};
 use advlab::train::{Defense, NoiseKind, TrainConfig};
@@ -334,12 +337,9 @@ fn train(data_dir: &Path, device: &Device, args: TrainArgs) -> Result<(), String
     }
     let mnist = load_mnist(data_dir)?;
     let start = if args.resume {
-        let (model, meta) = load_weights(&args.out, &device)?;
-        if meta.defense != config.defense.name() {
-            return Err(format!("cannot resume: {} was trained with defense {}, not {}", args.out.display(), meta.defense, config.defense));
-        }
-        eprintln!("resuming {} after epoch {}", args.out.display(), meta.epochs);
-        Start::Resume { model, epochs_done: meta.epochs, best: None }
+        let (model, metadata) = load_weights(&args.out, &device)?;
+        eprintln!("resuming {} after epoch {}", args.out.display(), metadata.epochs);
+        Start::Resume { model, epochs_done: metadata.epochs, metadata, best: None }
     } else if let Some(init) = &args.init {
         let (model, _) = load_weights(init, &device)?;
         eprintln!("starting from {}", init.display());
@@ -348,7 +348,7 @@ fn train(data_dir: &Path, device: &Device, args: TrainArgs) -> Result<(), String
         Start::Fresh
     };
     let data = RunData::split(&config, &mnist.train, mnist.test.clone());
-    let mut run = TrainingRun::start(config.clone(), data, &device, start)?;
+    let mut run = TrainingRun::start(config.clone(), data, &device, start).map_err(|e| e.to_string())?;
     while !run.finished() {
         let epoch = run.epochs_done() + 1;
         let bar = progress(run.batches_per_epoch() as u64, &format!("epoch {epoch}/{}", config.epochs));
@@ -357,7 +357,8 @@ fn train(data_dir: &Path, device: &Device, args: TrainArgs) -> Result<(), String
             bar.set_message(format!("loss {:.4} acc {:.3}", b.loss, b.accuracy));
             bar.inc(1);
             true
-        }))?
+        }))
+        .map_err(|e| e.to_string())?
         .expect("the CLI never stops an epoch");
         bar.finish_and_clear();
         let seconds = started.elapsed().as_secs_f64();
@@ -376,7 +377,7 @@ fn train(data_dir: &Path, device: &Device, args: TrainArgs) -> Result<(), String
         write_weights(&args.out, &finished.weights)?;
     }
     let bar = progress(args.eval_limit as u64, "PGD-40");
-    let (bytes, metadata) = pollster::block_on(run.final_weights(args.eval_limit, |done| bar.set_position(done as u64)))?;
+    let (bytes, metadata) = pollster::block_on(run.final_weights(args.eval_limit, |done| bar.set_position(done as u64))).map_err(|e| e.to_string())?;
     bar.finish_and_clear();
     if let Some(a) = metadata.clean_accuracy {
         eprintln!("test accuracy {:.2}% ({} images)", a * 100.0, run.data().test.len());
@@ -465,11 +466,11 @@ fn attack_one(data_dir: &Path, device: &Device, args: AttackArgs) -> Result<(), 
     }
     let original = mnist.test.image(args.index).to_vec();
     let label = usize::from(mnist.test.labels[args.index]);
-    let before = pollster::block_on(session::probabilities(&model, &original, &device))?;
-    let attacked = pollster::block_on(session::attack_image(&model, &config, &original, label, &device))?;
+    let before = pollster::block_on(lab::probabilities(&model, &original, &device))?;
+    let attacked = pollster::block_on(lab::attack_image(&model, &config, &original, label, &device))?;
     let (after, adv, broken_by) = (&attacked.probabilities, &attacked.adversarial, attacked.broken_by);
     let delta: Vec<f32> = adv.iter().zip(&original).map(|(a, o)| a - o).collect();
-    let (pred, adv_pred) = (session::argmax(&before), session::argmax(after));
+    let (pred, adv_pred) = (argmax(&before), argmax(after));
     let Norms { linf, l2, l0 } = attacked.norms;
     if let Some(dir) = &args.out {
         picture::write_triptych(dir, &original, &delta, adv)?;

@@ -9,7 +9,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::JsValue;
 
-pub use crate::device::calibration::Calibration;
+pub use crate::calibration::Calibration;
 pub use crate::eval::sweep::{FlippedImage, ModelEvaluation, Part, PartResult, Plan};
 pub use request::Request;
 pub use response::Response;

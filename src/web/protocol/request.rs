@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{BestEpoch, DataUrls, TrainAction};
 use crate::attack::AttackConfig;
-use crate::device::calibration::Calibration;
+use crate::calibration::Calibration;
 use crate::eval::sweep::{Part, Plan};
 use crate::train::TrainConfig;
 use crate::web::backend::BackendChoice;

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::device::calibration::Calibration;
+use crate::calibration::Calibration;
 use crate::eval::sweep::{ModelEvaluation, PartResult};
 use crate::train::{BatchReport, EpochReport};
 use crate::web::backend::BackendKind;

@@ -8,7 +8,7 @@ use leptos::prelude::*;
 use super::outcome::Outcome;
 use super::backends::Backends;
 use crate::attack::AttackConfig;
-use crate::device::calibration::Job;
+use crate::calibration::Job;
 use crate::web::client::Engine;
 use crate::web::protocol::{Request, Response};
 

@@ -5,7 +5,7 @@
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-use crate::device::calibration::{Calibration, Job};
+use crate::calibration::{Calibration, Job};
 use crate::web::backend::{self, AdapterInfo, BackendChoice, BackendKind};
 use crate::web::client::Engine;
 use crate::web::protocol::Response;

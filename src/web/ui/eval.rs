@@ -4,21 +4,18 @@
 
 use leptos::prelude::*;
 
-use super::eval_results::{FlippedGallery, ResultsCharts, ResultsTable};
+use super::eval_results::{FlippedGallery, OpenInLab, ResultsCharts, ResultsTable};
 use super::backends::Backends;
 use super::eval_job::EvalJob;
 use super::form::{Binding, config_field, toggle};
 use super::zoo::Zoo;
-use crate::device::calibration::Job;
+use crate::calibration::Job;
 use crate::attack::AttackMethod;
 use crate::eval::sweep::SweepConfig;
 use crate::web::protocol::{DataUrls, Plan};
 
 /// Test images shown per attack configuration in the gallery of flipped images.
 const GALLERY: usize = 6;
-
-/// A flipped test image to open in the attack lab: model id, attack, ε and test image index.
-pub type OpenInLab = (String, AttackMethod, f32, usize);
 
 /// The sweep's own check while it is being edited: ranges only (the attacks are picked before
 /// a run).

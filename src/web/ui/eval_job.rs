@@ -5,7 +5,7 @@ use leptos::prelude::*;
 
 use super::backends::Backends;
 use super::eval_results::Results;
-use crate::device::calibration::Job;
+use crate::calibration::Job;
 use crate::web::backend::BackendKind;
 use crate::web::client::Engine;
 use crate::web::protocol::{DataUrls, Plan, Request, Response};

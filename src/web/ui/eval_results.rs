@@ -5,11 +5,13 @@
 use leptos::prelude::*;
 
 use super::chart::{LineChart, PALETTE, Series};
-use super::eval::OpenInLab;
 use super::picture::PictureCanvas;
 use crate::attack::{AttackConfig, AttackMethod};
 use crate::data::render;
 use crate::web::protocol::ModelEvaluation;
+
+/// A flipped test image to open in the attack lab: model id, attack, ε and test image index.
+pub type OpenInLab = (String, AttackMethod, f32, usize);
 
 /// The sweep's results with the attack configurations they answer (`None` before a sweep).
 pub(super) type Results = RwSignal<Option<(Vec<ModelEvaluation>, Vec<AttackConfig>)>>;

@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use super::zoo::Zoo;
 use crate::web::PRETRAINED;
 use super::backends::{Backends, CalibrationTable};
-use crate::device::calibration::Job;
+use crate::calibration::Job;
 use crate::web::backend::{self, BackendChoice, BackendKind};
 
 /// The header. `model_url` is the weights of `model_id`; the page's [`Backends`] (a context)

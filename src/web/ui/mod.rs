@@ -41,7 +41,7 @@ use zoo::{Zoo, ZooPanel};
 
 /// Index and value of the largest of ten probabilities.
 fn best(p: &[f32]) -> (usize, f32) {
-    let i = crate::session::argmax(p);
+    let i = crate::model::argmax(p);
     (i, p.get(i).copied().unwrap_or(0.0))
 }
 
@@ -148,7 +148,7 @@ pub fn App() -> impl IntoView {
             model_id.set(new);
         }
     });
-    let on_open = Callback::new(move |(model, method, eps, index): eval::OpenInLab| {
+    let on_open = Callback::new(move |(model, method, eps, index): eval_results::OpenInLab| {
         model_id.set(model);
         attack.update(|a| {
             a.method = method;

@@ -7,7 +7,7 @@ use super::best;
 use super::picture::PictureCanvas;
 use crate::attack::{AttackConfig, AttackMethod, Norm};
 use crate::data::render;
-use crate::session::Norms;
+use crate::attack::Norms;
 
 /// A finished attack, as shown.
 #[derive(Clone, Debug, PartialEq)]

@@ -10,7 +10,7 @@ use super::zoo::Zoo;
 use crate::model::Architecture;
 use crate::train::{Defense, TrainConfig};
 use super::backends::Backends;
-use crate::device::calibration::Job;
+use crate::calibration::Job;
 use crate::web::protocol::{DataUrls, TrainAction};
 
 /// The train panel. `backend` is the backend the user chose, `data` the dataset URLs; a

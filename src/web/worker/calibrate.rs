@@ -1,7 +1,9 @@
-//! Auto's calibration in the engine: every job's probe ([`crate::device::calibration::probe`]) on WebGPU
-//! and on the CPU, timed with `performance.now()`. A software adapter (SwiftShader) is not
-//! measured: starting WebGPU and compiling the probes' kernels there alone takes 1.5 s or more, to
-//! learn that a GPU emulated on the CPU is slower than the CPU.
+//! Auto's backend policy in the engine, in one place: which backend each job runs on, and the
+//! calibration it follows, measured here (every job's probe, [`crate::calibration::probe`], on
+//! WebGPU and on the CPU, timed with `performance.now()`) unless the page remembers one. A
+//! software adapter (SwiftShader) is not measured: starting WebGPU and compiling the probes'
+//! kernels there alone takes 1.5 s or more, to learn that a GPU emulated on the CPU is slower
+//! than the CPU.
 
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
@@ -10,9 +12,38 @@ use wasm_bindgen_futures::JsFuture;
 use burn::tensor::Device;
 
 use super::now_ms;
-use super::state::device;
-use crate::device::calibration::{Calibration, Job, probe};
-use crate::web::backend::{AdapterInfo, BackendKind};
+use super::state::{self, Backend};
+use crate::calibration::{Calibration, Job, probe};
+use crate::web::backend::{self, AdapterInfo, BackendChoice, BackendKind};
+
+/// The backend `choice` gives `job`: a forced one, or under Auto the faster one by the
+/// calibration (measured on first need, unless `remembered` holds one for this adapter; the CPU
+/// without a WebGPU adapter). Returns it and, under Auto with an adapter, the calibration.
+pub(super) async fn backend_for(choice: BackendChoice, job: Job, remembered: Option<Calibration>) -> (Backend, Option<Calibration>) {
+    match choice {
+        BackendChoice::Cpu => (state::device(BackendKind::Cpu).await, None),
+        BackendChoice::WebGpu => (state::device(BackendKind::WebGpu).await, None),
+        BackendChoice::Auto => {
+            let Some(adapter) = backend::adapter_info().await else { return (state::device(BackendKind::Cpu).await, None) };
+            let known = state::calibration().or(remembered).filter(|c| c.adapter == adapter.key);
+            let calibration = match known {
+                Some(calibration) => calibration,
+                None => calibrate(adapter).await,
+            };
+            state::remember(calibration.clone());
+            let kind = if calibration.webgpu_for(job) { BackendKind::WebGpu } else { BackendKind::Cpu };
+            (state::device(kind).await, Some(calibration))
+        }
+    }
+}
+
+/// Loads the model at `url` onto the backend `choice` gives attacks (starting it if needed);
+/// it answers predictions and attacks from now on. Returns the backend and, under Auto, the
+/// calibration behind it.
+pub(super) async fn load(choice: BackendChoice, url: &str, remembered: Option<Calibration>) -> Result<(Backend, Option<Calibration>), String> {
+    let (backend, calibration) = backend_for(choice, Job::Attack, remembered).await;
+    Ok((state::load_on(backend, url).await?, calibration))
+}
 
 /// Milliseconds WebGPU gets for all its probes, kernel compilation included: one that has not
 /// answered by then counts as slower than the CPU. The CPU's probes (synchronous wasm: nothing to
@@ -53,7 +84,7 @@ async fn time_within(job: Job, device: Device, budget_ms: f64) -> Option<f64> {
 /// CPU's probes.
 pub(super) async fn calibrate(adapter: AdapterInfo) -> Calibration {
     let started = now_ms();
-    let cpu = device(BackendKind::Cpu).await;
+    let cpu = state::device(BackendKind::Cpu).await;
     let mut cpu_times = Vec::new();
     for job in Job::ALL {
         cpu_times.push(time(job, &cpu.device, job == Job::Attack).await.ok());
@@ -64,7 +95,7 @@ pub(super) async fn calibrate(adapter: AdapterInfo) -> Calibration {
     }
     // Starting WebGPU is paid once per engine whatever runs on it: it does not count against
     // the probes' budget.
-    let webgpu = device(BackendKind::WebGpu).await;
+    let webgpu = state::device(BackendKind::WebGpu).await;
     let probes_started = now_ms();
     let mut gpu_times = Vec::new();
     for job in Job::ALL {

@@ -7,9 +7,10 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 
 use super::{now_ms, send};
-use super::state::{backend_for, dataset, fetch_model, loaded, model_at};
-use crate::device::calibration::{Calibration, Job};
-use crate::session::{self, RunData, Start, TrainingRun};
+use super::calibrate::backend_for;
+use super::state::{dataset, fetch_model, loaded, model_at};
+use crate::calibration::{Calibration, Job};
+use crate::train::{BestEpoch as RunBest, RunData, Start, TrainingRun};
 use crate::train::TrainConfig;
 use crate::device::readback;
 use crate::web::backend::BackendChoice;
@@ -80,16 +81,16 @@ pub(super) async fn train(id: u64, (choice, remembered): (BackendChoice, Option<
     let all = dataset(&data.train_images, &data.train_labels).await?;
     let start = match resume_from {
         Some(url) => {
-            let (model, _) = fetch_model(url, &device).await?;
+            let (model, metadata) = fetch_model(url, &device).await?;
             let best = match best {
-                Some(best) => Some(session::BestEpoch { epoch: best.epoch, accuracy: best.accuracy, model: fetch_model(&best.url, &device).await?.0 }),
+                Some(best) => Some(RunBest { epoch: best.epoch, accuracy: best.accuracy, model: fetch_model(&best.url, &device).await?.0 }),
                 None => None,
             };
-            Start::Resume { model, epochs_done, best }
+            Start::Resume { model, metadata, epochs_done, best }
         }
         None => Start::Fresh,
     };
-    let mut run = TrainingRun::start(config.clone(), RunData::split(&config, &all, (*test).clone()), &device, start)?;
+    let mut run = TrainingRun::start(config.clone(), RunData::split(&config, &all, (*test).clone()), &device, start).map_err(|e| e.to_string())?;
     if backend.kind == crate::web::backend::BackendKind::WebGpu {
         // A read drains the GPU's queue: one per group of batches, not one per batch, keeps it
         // busy (progress is reported every 100 ms anyway).
@@ -139,7 +140,8 @@ pub(super) async fn train(id: u64, (choice, remembered): (BackendChoice, Option<
                     }
                 }
             })
-            .await?;
+            .await
+            .map_err(|e| e.to_string())?;
         let Some(epoch) = finished else { return Ok(true) };
         send(&Response::TrainEpoch { id, report: epoch.report, test_accuracy: epoch.test_accuracy, weights: epoch.weights, epochs_done: epoch.epochs_done, best: epoch.best });
         // Between epochs too: an epoch of a few fast batches never reaches the 30 ms above,

@@ -15,7 +15,7 @@ use wasm_bindgen::prelude::*;
 use super::protocol::{Request, Response};
 use crate::attack;
 use crate::model::weights;
-use crate::session;
+use crate::lab;
 use crate::web::backend::BackendKind;
 use state::{dataset, loaded, model_at};
 
@@ -34,7 +34,7 @@ fn send(response: &Response) {
 
 async fn predict(image: Vec<f32>) -> Result<Vec<f32>, String> {
     let (backend, model) = loaded()?;
-    session::probabilities(&model, &image, &backend.device).await
+    lab::probabilities(&model, &image, &backend.device).await
 }
 
 /// The worker's clock in milliseconds (`performance.now()`, `Date.now()` where a worker has no
@@ -48,7 +48,7 @@ fn now_ms() -> f64 {
 /// done every [`PROGRESS_MS`] (a message posted from inside the computation: the page hears it
 /// while the attack runs); returns its result and the milliseconds the attack took once the model
 /// was at hand.
-async fn run_attack(id: u64, config: &attack::AttackConfig, image: Vec<f32>, label: usize, model_url: Option<&str>) -> Result<(session::AttackedImage, f64), String> {
+async fn run_attack(id: u64, config: &attack::AttackConfig, image: Vec<f32>, label: usize, model_url: Option<&str>) -> Result<(lab::AttackedImage, f64), String> {
     let (backend, mut model) = loaded()?;
     if let Some(url) = model_url {
         model = model_at(url, &backend).await?;
@@ -62,7 +62,7 @@ async fn run_attack(id: u64, config: &attack::AttackConfig, image: Vec<f32>, lab
         }
     });
     let started = now_ms();
-    let attacked = session::attack_image(&model, config, &image, label, &backend.device).await?;
+    let attacked = lab::attack_image(&model, config, &image, label, &backend.device).await?;
     Ok((attacked, now_ms() - started))
 }
 
@@ -125,7 +125,7 @@ async fn handle(request: Request) {
         return send(&response);
     }
     let response = match request {
-        Request::Load { id, backend, url, calibration } => match state::load(backend, &url, calibration).await {
+        Request::Load { id, backend, url, calibration } => match calibrate::load(backend, &url, calibration).await {
             Ok((backend, calibration)) => Response::Loaded { id, backend: backend.kind, note: backend.note, calibration },
             Err(message) => Response::Failed { id: Some(id), message },
         },

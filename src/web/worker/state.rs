@@ -7,10 +7,10 @@ use std::rc::Rc;
 
 use burn::tensor::Device;
 
-use crate::device::calibration::{Calibration, Job};
+use crate::calibration::Calibration;
 use crate::data::Dataset;
 use crate::model::{Classifier, weights};
-use crate::web::backend::{self, BackendChoice, BackendKind};
+use crate::web::backend::{self, BackendKind};
 
 /// The worker's backends, calibration, model, once loaded, and the datasets, once fetched.
 #[derive(Default)]
@@ -59,33 +59,14 @@ pub(super) async fn device(kind: BackendKind) -> Backend {
     Backend { device, kind, note }
 }
 
-/// The backend `choice` gives `job`: a forced one, or under Auto the faster one by the
-/// calibration (measured on first need, unless `remembered` holds one for this adapter; the CPU
-/// without a WebGPU adapter). Returns it and, under Auto with an adapter, the calibration.
-pub(super) async fn backend_for(choice: BackendChoice, job: Job, remembered: Option<Calibration>) -> (Backend, Option<Calibration>) {
-    match choice {
-        BackendChoice::Cpu => (device(BackendKind::Cpu).await, None),
-        BackendChoice::WebGpu => (device(BackendKind::WebGpu).await, None),
-        BackendChoice::Auto => {
-            let Some(adapter) = backend::adapter_info().await else { return (device(BackendKind::Cpu).await, None) };
-            let known = STATE.with(|s| s.borrow().calibration.clone()).or(remembered).filter(|c| c.adapter == adapter.key);
-            let calibration = match known {
-                Some(calibration) => calibration,
-                None => super::calibrate::calibrate(adapter).await,
-            };
-            STATE.with(|s| s.borrow_mut().calibration = Some(calibration.clone()));
-            let kind = if calibration.webgpu_for(job) { BackendKind::WebGpu } else { BackendKind::Cpu };
-            (device(kind).await, Some(calibration))
-        }
-    }
+/// The calibration Auto follows in this worker, once measured or remembered.
+pub(super) fn calibration() -> Option<Calibration> {
+    STATE.with(|s| s.borrow().calibration.clone())
 }
 
-/// Loads the model at `url` onto the backend `choice` gives attacks (starting it if needed);
-/// it answers predictions and attacks from now on. Returns the backend and, under Auto, the
-/// calibration behind it.
-pub(super) async fn load(choice: BackendChoice, url: &str, remembered: Option<Calibration>) -> Result<(Backend, Option<Calibration>), String> {
-    let (backend, calibration) = backend_for(choice, Job::Attack, remembered).await;
-    Ok((load_on(backend, url).await?, calibration))
+/// Keeps `calibration` as the one Auto follows from now on.
+pub(super) fn remember(calibration: Calibration) {
+    STATE.with(|s| s.borrow_mut().calibration = Some(calibration));
 }
 
 /// Loads the model at `url` onto `backend`; it answers predictions and attacks from now on.

@@ -12,7 +12,7 @@ use super::train_run::{Best, CURVE_POINTS, CurvePoint, EpochPoint, Run, Status};
 use super::zoo::{Zoo, blob_url};
 use crate::train::{BatchReport, TrainConfig};
 use super::backends::Backends;
-use crate::device::calibration::Job;
+use crate::calibration::Job;
 use crate::web::client::Engine;
 use crate::web::lock;
 use crate::web::protocol::{BestEpoch, DataUrls, Request, Response, TrainAction};

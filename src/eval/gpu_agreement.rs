@@ -10,14 +10,14 @@ use crate::eval::attack_batch;
 use crate::model::weights;
 
 /// FGSM and PGD-10 on the CNN, on batches of several sizes, on the GPU (fusion configured as the
-/// CLI and the page configure it, [`super::fusion::configure`]) and on the CPU. Without that
+/// CLI and the page configure it, [`crate::device::fusion::configure`]) and on the CPU. Without that
 /// configuration burn 0.22.1's fused in-place writes return FGSM images up to 1.87 away from
 /// their originals at ε = 0.3, for 16, 32 and 50 images but not for 8.
 #[test]
 #[ignore = "needs a GPU or lavapipe"]
 fn gpu_attacks_on_the_cnn_stay_in_the_eps_ball_and_agree_with_the_cpu() {
     let cpu = Device::flex();
-    super::fusion::configure().unwrap();
+    crate::device::fusion::configure().unwrap();
     let gpu = Device::wgpu_options().init().expect("a GPU through wgpu");
     let bytes = std::fs::read(concat!(
         env!("CARGO_MANIFEST_DIR"),
