@@ -15,7 +15,7 @@ if [[ "${ADVLAB_SKIP_SETUP:-0}" != 1 ]]; then
 fi
 
 log "trunk build --release --public-url ./ (into dist/)"
-trunk build --release --public-url ./ "$@"
+trunk_in_wasm_target build --release --public-url ./ "$@"
 
 [[ -f dist/index.html ]] || die "trunk finished but dist/index.html is missing"
 log "dist/ is ready ($(du -sh dist | cut -f1) in all):"

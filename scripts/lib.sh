@@ -19,9 +19,14 @@ case ":$PATH:" in
   *) export PATH="$ADVLAB_ROOT/node_modules/.bin:$PATH" ;;
 esac
 
-# One build cache outside the clone, reused by every checkout and CI run (first wasm build of
-# burn + leptos takes ~45 min on 2 cores; later ones seconds). Never cleaned by these scripts.
+# One build cache outside the clone, reused by every checkout and CI run. Never cleaned by these
+# scripts. The page's wasm build has a folder of its own inside it, so that it can compile at the
+# same time as the native build (cargo locks a target folder while it builds).
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/advlab/target}"
+export ADVLAB_WASM_TARGET_DIR="${ADVLAB_WASM_TARGET_DIR:-$CARGO_TARGET_DIR/wasm}"
+
+# trunk (build or serve) on the page's own target folder.
+trunk_in_wasm_target() { CARGO_TARGET_DIR="$ADVLAB_WASM_TARGET_DIR" trunk "$@"; }
 
 # MNIST (the four uncompressed IDX files); the Rust code reads ADVLAB_DATA.
 export ADVLAB_DATA="${ADVLAB_DATA:-$HOME/.cache/advlab/mnist}"

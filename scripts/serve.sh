@@ -18,4 +18,4 @@ if [[ "${ADVLAB_SKIP_SETUP:-0}" != 1 ]]; then
 fi
 
 log "serving advlab at http://127.0.0.1:$PORT/  (trunk serve --release; first build may take long; Ctrl-C stops)"
-exec trunk serve --release --no-autoreload --address 127.0.0.1 --port "$PORT" "$@"
+CARGO_TARGET_DIR="$ADVLAB_WASM_TARGET_DIR" exec trunk serve --release --no-autoreload --address 127.0.0.1 --port "$PORT" "$@"

@@ -7,8 +7,8 @@
 # Steps:
 #   wasm-target    rustup target add wasm32-unknown-unknown
 #   crates         cargo fetch (every target's crates, so trunk's offline wasm build finds them)
-#   trunk          trunk 0.21.14 (cargo install; ~40 min the first time on 2 cores)
-#   wasm-bindgen   wasm-bindgen-cli at the version Cargo.lock pins (~15 min the first time)
+#   trunk          trunk 0.21.14 (cargo install, the first time only)
+#   wasm-bindgen   wasm-bindgen-cli at the version Cargo.lock pins (cargo install, the first time only)
 #   wasm-opt       binaryen's wasm-opt from npm (package.json), the version Trunk.toml pins
 #   chromium       Debian's chromium (apt-get; needs root or passwordless sudo)
 #   node-deps      the browser tests' npm packages (playwright-core; never downloads a browser)
@@ -16,6 +16,8 @@
 #   site-data      MNIST copied into www/data/ (the page's test images and training set; not committed)
 # Groups:
 #   web     = wasm-target crates trunk wasm-bindgen wasm-opt mnist site-data   (what building/serving the page needs)
+#   tools   = trunk wasm-bindgen                         (the two tools compiled from crates.io)
+#   quick   = every step but the tools                   (seconds to a minute)
 #   browser = chromium node-deps                         (what the browser tests need)
 #   native  = crates mnist                               (what `cargo test` needs)
 #   all     = every step
@@ -73,8 +75,10 @@ step_trunk() {
   fi
   [[ -n "$have_v" ]] && log "found trunk $have_v, want $TRUNK_VERSION"
   have cargo || die "cargo not found: install Rust with rustup first"
-  log "cargo install --locked trunk --version $TRUNK_VERSION (this takes a while)"
-  cargo_install_tool --locked trunk --version "$TRUNK_VERSION"
+  # Without its default features (TLS for downloading tools, the update check): advlab's builds
+  # are offline and use the installed tools, and the build is a few minutes shorter.
+  log "cargo install --locked --no-default-features trunk --version $TRUNK_VERSION (a few minutes)"
+  cargo_install_tool --locked --no-default-features trunk --version "$TRUNK_VERSION"
   have_v="$(trunk --version 2>/dev/null | awk '{print $2}')" || true
   [[ "$have_v" == "$TRUNK_VERSION" ]] ||
     die "installed trunk $TRUNK_VERSION, but \`trunk\` on PATH ($(command -v trunk || echo none)) is '$have_v'; put $CARGO_HOME/bin first on PATH"
@@ -290,8 +294,10 @@ expand() {
     web) echo wasm-target crates trunk wasm-bindgen wasm-opt mnist site-data ;;
     browser) echo chromium node-deps ;;
     native) echo crates mnist ;;
+    tools) echo trunk wasm-bindgen ;;
+    quick) echo wasm-target crates wasm-opt chromium node-deps mnist site-data ;;
     wasm-target|crates|trunk|wasm-bindgen|wasm-opt|chromium|node-deps|mnist|site-data) echo "$1" ;;
-    *) die "unknown step '$1' (steps: ${ALL_STEPS[*]}; groups: all web browser native)" ;;
+    *) die "unknown step '$1' (steps: ${ALL_STEPS[*]}; groups: all web browser native tools quick)" ;;
   esac
 }
 

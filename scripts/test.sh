@@ -1,18 +1,25 @@
 #!/usr/bin/env bash
 # advlab's whole test suite, as CI runs it:
-#   1. setup          scripts/setup.sh (tools, Chromium, npm packages, MNIST; skips what is there)
-#   2. native tests   cargo test --release            (unit + integration tests; ADVLAB_DATA)
-#      gpu feature    cargo check --features gpu      (the CLI's GPU build type-checks; CI has no GPU)
-#   3. wasm build     trunk build --release --public-url ./   (the page; proves the core builds
-#                     for wasm32)
-#   4. browser tests  node --test tests/browser/      (dist/ in headless Chromium, with and
-#                     without WebGPU)
+#   1. setup          scripts/setup.sh quick (Chromium, npm packages, MNIST, crates; skips what is
+#                     there)
+#   2. two lanes at once (each waits for its own steps only; a 2-core machine keeps both cores
+#      busy where one lane alone leaves one idle):
+#      native lane    native tests   cargo test --release   (unit + integration tests; ADVLAB_DATA)
+#                     gpu feature    cargo check --features gpu   (the CLI's GPU build type-checks)
+#                     native CLI     cargo build --release --bin advlab   (a no-op after the tests)
+#      web lane       tools          scripts/setup.sh tools   (trunk, wasm-bindgen-cli: compiled
+#                                    the first time only)
+#                     wasm build     trunk build --release --public-url ./   (the page; proves the
+#                                    core builds for wasm32)
+#   3. browser tests  node --test tests/browser/   (dist/ in headless Chromium, with and without
+#                     WebGPU)
 #
 #   scripts/test.sh [--skip-setup] [--skip-native] [--skip-web] [--skip-browser]
 #
-# A failing step does not stop the later ones (except that the browser tests need the wasm
-# build); the exit status is non-zero if anything failed. Environment: ADVLAB_DATA,
-# CARGO_TARGET_DIR (see scripts/setup.sh), ADVLAB_BROWSER_VARIANTS etc. (tests/browser/harness.mjs).
+# A failing step does not stop the others (except that the browser tests need the wasm build and
+# the native CLI); the exit status is non-zero if anything failed. Each lane's lines are prefixed
+# with its name. Environment: ADVLAB_DATA, CARGO_TARGET_DIR, ADVLAB_WASM_TARGET_DIR (see
+# scripts/lib.sh), ADVLAB_BROWSER_VARIANTS etc. (tests/browser/harness.mjs).
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -30,10 +37,12 @@ for a in "$@"; do
   esac
 done
 
-names=() results=() times=()
-failed=0
-record() { names+=("$1"); results+=("$2"); times+=("$3"); }
+# Every step's result, one line each (name, result, time), written by the lanes too.
+results_file="$(mktemp)"
+trap 'rm -f "$results_file"' EXIT
 fmt_time() { local s=$1; if (( s >= 60 )); then printf '%dm%02ds' $((s / 60)) $((s % 60)); else printf '%ds' "$s"; fi; }
+record() { printf '%s\t%s\t%s\n' "$1" "$2" "$3" >>"$results_file"; }
+passed() { grep -q "^$1"$'\t'"ok"$'\t' "$results_file"; }
 
 # run_step NAME CMD...: runs CMD, records ok/FAILED and how long it took.
 run_step() {
@@ -46,7 +55,6 @@ run_step() {
     record "$name" ok "$(fmt_time $((SECONDS - t0)))"
   else
     record "$name" "FAILED (exit $rc)" "$(fmt_time $((SECONDS - t0)))"
-    failed=1
   fi
   return "$rc"
 }
@@ -54,28 +62,32 @@ run_step() {
 # shellcheck disable=SC2317  # called from the EXIT trap
 summary() {
   printf '\n%s======== summary ========%s\n' "$_c_b" "$_c_0"
-  local i
-  for i in "${!names[@]}"; do
-    printf '  %-15s %-32s %s\n' "${names[$i]}" "${results[$i]}" "${times[$i]}"
-  done
+  local name result time failed=0
+  while IFS=$'\t' read -r name result time; do
+    printf '  %-15s %-32s %s\n' "$name" "$result" "$time"
+    [[ "$result" == ok || "$result" == skipped ]] || failed=1
+  done <"$results_file"
+  printf '  %-15s %-32s %s\n' "total" "" "$(fmt_time "$SECONDS")"
   if (( failed )); then
     printf '%sadvlab tests: FAILED%s\n' "$_c_r" "$_c_0"
   else
     printf '%sadvlab tests: all steps succeeded%s\n' "$_c_g" "$_c_0"
   fi
+  rm -f "$results_file"
+  return "$failed"
 }
-trap 'summary' EXIT
+trap 'summary || exit 1' EXIT
 
-log "advlab test run in $ADVLAB_ROOT"
-log "CARGO_TARGET_DIR=$CARGO_TARGET_DIR  ADVLAB_DATA=$ADVLAB_DATA"
+log "advlab test run in $ADVLAB_ROOT ($(nproc) cores)"
+log "CARGO_TARGET_DIR=$CARGO_TARGET_DIR  ADVLAB_WASM_TARGET_DIR=$ADVLAB_WASM_TARGET_DIR  ADVLAB_DATA=$ADVLAB_DATA"
 
-# 1. setup: only what the selected steps need.
+# 1. setup: the quick steps the selected parts need (the tools are the web lane's).
 if (( skip_setup )); then
   record setup skipped "-"
 else
   parts=()
   (( skip_native )) || parts+=(native)
-  (( skip_web )) || parts+=(web)
+  (( skip_web )) || parts+=(wasm-target crates wasm-opt mnist site-data)
   (( skip_browser )) || parts+=(browser)
   if (( ${#parts[@]} )); then
     run_step setup scripts/setup.sh "${parts[@]}" || {
@@ -85,36 +97,41 @@ else
   fi
 fi
 
-# 2. native unit + integration tests.
-if (( skip_native )); then
-  record "native tests" skipped "-"
-else
+# 2. the two lanes.
+native_lane() {
   run_step "native tests" cargo test --release || true
   run_step "gpu feature" cargo check --offline --features gpu --bin advlab || true
-fi
+}
+# The browser tests compare the page with the native CLI: built even when the native tests are
+# skipped (a no-op when they ran).
+cli_step() { run_step "native CLI" cargo build --release --bin advlab || true; }
+web_lane() {
+  if (( ! skip_setup )); then
+    run_step tools scripts/setup.sh tools || return 0
+  fi
+  run_step "wasm build" trunk_in_wasm_target build --release --public-url ./ || true
+}
+# lane NAME FUNCTION: runs FUNCTION in the background, its lines prefixed with [NAME].
+lane_pids=()
+lane() {
+  local name=$1 fn=$2
+  ( "$fn" 2>&1 | sed -u "s/^/[$name] /" ) &
+  lane_pids+=($!)
+}
+if (( ! skip_native )); then lane native native_lane; else record "native tests" skipped "-"; fi
+if (( ! skip_web )); then lane web web_lane; else record "wasm build" skipped "-"; fi
+for pid in "${lane_pids[@]}"; do wait "$pid" || true; done
 
-# 3. the page, built for wasm32 (also CI's check that the core compiles to wasm32).
-web_ok=1
-if (( skip_web )); then
-  record "wasm build" skipped "-"
-else
-  run_step "wasm build" trunk build --release --public-url ./ || web_ok=0
-fi
-
-# 4. the page in headless Chromium (WebGPU via SwiftShader, and the CPU fallback).
+# 3. the page in headless Chromium (WebGPU via SwiftShader, and the CPU fallback).
 if (( skip_browser )); then
   record "browser tests" skipped "-"
-elif (( ! web_ok )); then
+elif (( ! skip_web )) && ! passed "wasm build"; then
   record "browser tests" "not run (wasm build failed)" "-"
-  failed=1
 else
-  # The browser tests compare the page with the native CLI: build it even when the native
-  # tests were skipped (a no-op when they ran).
-  if run_step "native CLI" cargo build --release --bin advlab; then
+  cli_step
+  if passed "native CLI"; then
     run_step "browser tests" node --test tests/browser/*.test.mjs || true
   else
     record "browser tests" "not run (no native CLI)" "-"
   fi
 fi
-
-exit "$failed"

@@ -170,6 +170,17 @@ pub struct AttackConfig {
 pub struct ConfigError(pub String);
 
 impl AttackConfig {
+    /// The iterations an attack may take (and Square's queries): 1–10,000. Every front end (the
+    /// CLI, the forms, the share link) checks against this range, through [`Self::validate`].
+    pub const STEPS: std::ops::RangeInclusive<usize> = 1..=10_000;
+
+    /// The largest ε `method` takes: 28 for the L2 attacks (an L2 radius in pixel units; the L2
+    /// length of an all-white image), 1 for the others (an L∞ radius in pixel units, or JSMA's
+    /// fraction of the pixels). The ε slider's range is `0..=max_epsilon`.
+    pub fn max_epsilon(method: AttackMethod) -> f32 {
+        if method.norm() == Norm::L2 { 28.0 } else { 1.0 }
+    }
+
     /// Square's queries: `queries` when set, else `steps`.
     pub fn square_queries(&self) -> usize {
         self.queries.unwrap_or(self.steps)
@@ -178,15 +189,16 @@ impl AttackConfig {
     /// Checks every parameter's range.
     pub fn validate(&self) -> Result<(), ConfigError> {
         let fail = |m: String| Err(ConfigError(m));
-        let max_eps = if self.method.norm() == Norm::L2 { 28.0 } else { 1.0 };
+        let max_eps = Self::max_epsilon(self.method);
         if !(self.epsilon.is_finite() && self.epsilon >= 0.0 && self.epsilon <= max_eps) {
             return fail(format!("ε = {} is out of range: {} needs 0 ≤ ε ≤ {max_eps}", self.epsilon, self.method));
         }
-        if self.steps == 0 || self.steps > 10_000 {
-            return fail(format!("steps = {} is out of range 1..=10000", self.steps));
+        let (first, last) = (Self::STEPS.start(), Self::STEPS.end());
+        if !Self::STEPS.contains(&self.steps) {
+            return fail(format!("steps = {} is out of range {first}..={last}", self.steps));
         }
-        if let Some(q) = self.queries.filter(|q| *q == 0 || *q > 10_000) {
-            return fail(format!("queries = {q} is out of range 1..=10000"));
+        if let Some(q) = self.queries.filter(|q| !Self::STEPS.contains(q)) {
+            return fail(format!("queries = {q} is out of range {first}..={last}"));
         }
         if !(self.step_size.is_finite() && self.step_size > 0.0 && self.step_size <= max_eps) {
             return fail(format!("step size = {} is out of range (0, {max_eps}]", self.step_size));

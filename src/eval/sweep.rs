@@ -67,19 +67,27 @@ pub struct SweepConfig {
     pub queries: Option<usize>,
 }
 
+/// Every attack at every budget, attack by attack: `base`'s other parameters with each method and
+/// ε, each checked (the message names the parameter). The sweep's rows, in the page and in
+/// `advlab eval`.
+pub fn grid(attacks: &[AttackMethod], epsilons: &[f32], base: &AttackConfig) -> Result<Vec<AttackConfig>, attack::ConfigError> {
+    let mut configs = Vec::with_capacity(attacks.len() * epsilons.len());
+    for &method in attacks {
+        for &epsilon in epsilons {
+            let config = AttackConfig { method, epsilon, ..base.clone() };
+            config.validate()?;
+            configs.push(config);
+        }
+    }
+    Ok(configs)
+}
+
 impl SweepConfig {
     /// One attack configuration per attack and ε, in that order, each checked (the message
     /// names the parameter).
     pub fn attack_configs(&self) -> Result<Vec<AttackConfig>, attack::ConfigError> {
-        let mut configs = Vec::new();
-        for &method in &self.attacks {
-            for &epsilon in &self.epsilons {
-                let config = AttackConfig::new(method).with_epsilon(epsilon).with_steps(self.steps).with_step_size(self.step_size).with_queries(self.queries);
-                config.validate()?;
-                configs.push(config);
-            }
-        }
-        Ok(configs)
+        let base = AttackConfig::new(AttackMethod::Fgsm).with_steps(self.steps).with_step_size(self.step_size).with_queries(self.queries);
+        grid(&self.attacks, &self.epsilons, &base)
     }
 
     /// Checks the sweep: at least one attack and one ε, 1–10,000 images, every attack

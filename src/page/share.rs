@@ -6,7 +6,7 @@
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
-use crate::attack::AttackMethod;
+use crate::attack::{AttackConfig, AttackMethod};
 use crate::data::PIXELS;
 
 /// The image a link opens on.
@@ -38,7 +38,8 @@ pub struct ShareState {
 impl ShareState {
     /// The state of a page opened without parameters, with `model` selected.
     pub fn default_for(model: &str) -> Self {
-        ShareState { model: model.into(), attack: AttackMethod::Fgsm, epsilon: 0.3, steps: 40, input: SharedInput::Empty }
+        let attack = AttackConfig::new(AttackMethod::Fgsm);
+        ShareState { model: model.into(), attack: attack.method, epsilon: attack.epsilon, steps: attack.steps, input: SharedInput::Empty }
     }
 
     /// The query string (without `?`).
@@ -77,13 +78,14 @@ impl ShareState {
                     Ok(attack) => state.attack = attack,
                     Err(e) => problems.push(e),
                 },
+                // Numbers here; their ranges are the attack's own check, below.
                 "eps" => match value.parse::<f32>() {
-                    Ok(eps) if eps.is_finite() && (0.0..=28.0).contains(&eps) => state.epsilon = eps,
-                    _ => problems.push(format!("eps `{value}` is not a number in [0, 1] (L∞) or [0, 28] (L2)")),
+                    Ok(eps) => state.epsilon = eps,
+                    Err(_) => problems.push(format!("eps `{value}` is not a number")),
                 },
                 "steps" => match value.parse::<usize>() {
-                    Ok(steps) if (1..=10_000).contains(&steps) => state.steps = steps,
-                    _ => problems.push(format!("steps `{value}` is not a whole number 1–10000")),
+                    Ok(steps) => state.steps = steps,
+                    Err(_) => problems.push(format!("steps `{value}` is not a whole number")),
                 },
                 "sample" => match value.parse::<usize>() {
                     Ok(i) if i < 10_000 => state.input = SharedInput::Sample(i),
@@ -99,10 +101,15 @@ impl ShareState {
                 other => problems.push(format!("unknown parameter `{other}`")),
             }
         }
-        // Only L2 budgets go past 1: an L∞ budget is in pixel units, an L0 one a fraction of pixels.
-        if state.attack.norm() != crate::attack::Norm::L2 && state.epsilon > 1.0 {
-            problems.push(format!("eps {} is larger than 1, the largest budget {} takes", state.epsilon, state.attack));
-            state.epsilon = 0.3;
+        // The attack's own validation, once: a value out of its range goes back to its default.
+        let defaults = AttackConfig::new(state.attack);
+        if let Err(e) = defaults.clone().with_epsilon(state.epsilon).validate() {
+            problems.push(format!("eps: {e}"));
+            state.epsilon = defaults.epsilon;
+        }
+        if let Err(e) = defaults.clone().with_steps(state.steps).validate() {
+            problems.push(format!("steps: {e}"));
+            state.steps = defaults.steps;
         }
         (state, problems)
     }
@@ -165,6 +172,10 @@ mod tests {
         // JSMA's budget is a fraction of the pixels: 5 would fail the attack's own check later.
         let (state, problems) = ShareState::parse("attack=jsma&eps=5", &MODELS);
         assert_eq!((state.attack, state.epsilon), (AttackMethod::Jsma, 0.3));
-        assert!(problems[0].contains("larger than 1"), "{problems:?}");
+        assert!(problems[0].contains("ε = 5 is out of range: jsma needs 0 ≤ ε ≤ 1"), "{problems:?}");
+        // An L2 radius may go up to the attack's own maximum, and no further.
+        let (state, problems) = ShareState::parse("attack=pgd-l2&eps=28&steps=10001", &MODELS);
+        assert_eq!((state.epsilon, state.steps), (28.0, 40));
+        assert!(problems.len() == 1 && problems[0].contains("steps = 10001 is out of range 1..=10000"), "{problems:?}");
     }
 }

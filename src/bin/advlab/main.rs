@@ -173,8 +173,14 @@ struct AttackParams {
 
 impl AttackParams {
     fn config(&self, method: AttackMethod, eps: f32) -> Result<AttackConfig, String> {
-        let config = AttackConfig::new(method)
-            .with_epsilon(eps)
+        let config = AttackConfig { method, epsilon: eps, ..self.base() };
+        config.validate().map_err(|e| e.to_string())?;
+        Ok(config)
+    }
+
+    /// Every flag but the attack and ε.
+    fn base(&self) -> AttackConfig {
+        AttackConfig::new(AttackMethod::Fgsm)
             .with_steps(self.steps)
             .with_step_size(self.step_size)
             .with_restarts(self.restarts)
@@ -183,9 +189,7 @@ impl AttackParams {
             .with_seed(self.seed)
             .with_target_classes(self.target_classes)
             .with_p_init(self.p_init)
-            .with_queries(self.queries);
-        config.validate().map_err(|e| e.to_string())?;
-        Ok(config)
+            .with_queries(self.queries)
     }
 }
 
@@ -400,16 +404,8 @@ fn test_subset(mnist: &Mnist, limit: Option<usize>) -> Dataset {
 fn evaluate(data_dir: &Path, device: &Device, args: EvalArgs) -> Result<(), String> {
     let device = device.clone();
     let (model, _) = load_weights(&args.weights, &device)?;
-    let mut configs = Vec::new();
-    for name in &args.attack {
-        if name == "none" {
-            continue;
-        }
-        let method: AttackMethod = name.parse()?;
-        for &eps in &args.eps {
-            configs.push(args.params.config(method, eps)?);
-        }
-    }
+    let methods = args.attack.iter().filter(|name| *name != "none").map(|name| name.parse()).collect::<Result<Vec<AttackMethod>, String>>()?;
+    let configs = eval::sweep::grid(&methods, &args.eps, &args.params.base()).map_err(|e| e.to_string())?;
     if args.batch == 0 {
         return Err("--batch must be at least 1".into());
     }

@@ -42,7 +42,7 @@ pub(super) fn AttackForm(config: RwSignal<AttackConfig>) -> impl IntoView {
         <label class="field" title="Drag to re-attack live: the next attack starts when the engine has finished the last one">
             "ε slider"
             <input type="range" data-testid="eps-slider" min="0" step="0.005"
-                max=move || if config.with(|c| c.method.norm()) == Norm::L2 { "10" } else { "1" }
+                max=move || AttackConfig::max_epsilon(config.with(|c| c.method)).to_string()
                 prop:value=move || config.with(|c| c.epsilon.to_string())
                 on:input=move |ev| {
                     if let Ok(v) = event_target_value(&ev).parse::<f32>() {
