@@ -2,7 +2,7 @@
 //! makes, and decoding, for a training epoch's progress stream (60,000 images at batch 64: 938
 //! batch reports, one message each) and a weights transfer (a CNN's 0.86 MB safetensors file),
 //! through the page's protocol (serde-wasm-bindgen, weights as a `Uint8Array`) and through JSON
-//! strings as the page sent them before (`serde_json`, weights as base64). Built for wasm32 and
+//! strings, the alternative (`serde_json`, weights as base64). Built for wasm32 and
 //! run in headless Chromium by `node scripts/bench-messages.mjs`; natively it only says so.
 
 #[cfg(target_arch = "wasm32")]
@@ -35,7 +35,7 @@ mod bench {
         times[runs / 2]
     }
 
-    /// The message as JSON text, its clone, and the message read back (the path before).
+    /// The message as JSON text, its clone, and the message read back (the JSON-text alternative).
     fn through_json(response: &Response) -> Response {
         let text = JsValue::from_str(&serde_json::to_string(response).unwrap());
         serde_json::from_str(&structured_clone(&text).as_string().unwrap()).unwrap()
@@ -47,7 +47,7 @@ mod bench {
         protocol::from_js(structured_clone(&value)).unwrap()
     }
 
-    /// A training epoch's message with its weights as base64 in JSON (the format before).
+    /// A training epoch's message with its weights as base64 in JSON (the base64-in-JSON alternative).
     #[derive(serde::Serialize, serde::Deserialize)]
     struct JsonEpoch {
         id: u64,

@@ -2,7 +2,7 @@
 // wasm32 and runs it in headless Chromium, timing a training epoch's progress stream (938
 // messages) and a 0.86 MB weights transfer, each encoded, structured-cloned (what postMessage
 // does) and decoded: through the page's protocol (serde-wasm-bindgen objects, weights as a
-// Uint8Array) against JSON strings (weights as base64), the format before. Run:
+// Uint8Array) against the alternative, JSON strings (weights as base64). Run:
 //   node scripts/bench-messages.mjs
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';

@@ -1,4 +1,4 @@
-// Page benchmark (prints figures; not a test): for WebGPU (SwiftShader here) and the CPU backend,
+// Page benchmark (prints figures; not a test): for WebGPU (SwiftShader where there is no GPU) and the CPU backend,
 // page open → `ready`, what the first view downloads (gzip), one live prediction, the first
 // attack (which starts the engine worker), FGSM and PGD-40 on test images 0–2 with cnn-standard
 // (in the worker), and the longest main-thread task while they ran. On WebGPU it also counts the

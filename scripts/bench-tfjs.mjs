@@ -2,7 +2,7 @@
 // 4.22 in the same headless Chromium as our page benchmarks (tests/browser/harness.mjs, with the
 // WebGPU flag, so WebGL and WebGPU run on SwiftShader, on the CPU), on our own weights
 // (www/models/{mlp,cnn}-standard.safetensors, forward pass written with tf ops) and the MNIST test
-// images, so the README can put our figures beside TF.js's, measured the same hour. For each TF.js
+// images, so docs/performance.md can put advlab's figures beside TF.js's, measured the same hour. For each TF.js
 // backend (wasm, webgl, and webgpu when it starts):
 //   - clean accuracy on the first 100 test images, checked against `advlab eval` (printed first);
 //   - PGD-40 on one image (ε 0.3 L∞, step 0.01, random start, CE loss, tf.grad): median of 11
@@ -206,7 +206,7 @@ function pageLab() {
     };
   }
 
-  /** What the WebGL or WebGPU backend runs on (SwiftShader here). */
+  /** What the WebGL or WebGPU backend runs on (SwiftShader without a GPU). */
   async function device(backend) {
     if (backend === 'webgl') {
       const gl = document.createElement('canvas').getContext('webgl2');

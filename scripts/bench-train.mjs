@@ -1,6 +1,6 @@
 // Training benchmark (prints figures; not a test): examples/s of one epoch at batch 128 in the
 // page's training worker, for the MLP and the CNN with `none`, `fgsm-rs` and `pgd` (10 steps), on
-// WebGPU (SwiftShader here: a CPU pretending to be a GPU) and on the CPU backend. Each
+// WebGPU (SwiftShader in headless Chromium without a GPU: a GPU emulated on the CPU) and on the CPU backend. Each
 // configuration trains on a subset sized for the backend and is read when its last batch is done
 // (the per-epoch checks are not timed). Run after scripts/build-site.sh:
 //   node scripts/bench-train.mjs            (ADVLAB_BROWSER_VARIANTS=cpu|webgpu to pick one)

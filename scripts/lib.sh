@@ -31,7 +31,7 @@ trunk_in_wasm_target() { CARGO_TARGET_DIR="$ADVLAB_WASM_TARGET_DIR" trunk "$@"; 
 # MNIST (the four uncompressed IDX files); the Rust code reads ADVLAB_DATA.
 export ADVLAB_DATA="${ADVLAB_DATA:-$HOME/.cache/advlab/mnist}"
 
-# Pinned tool versions (see DESIGN notes in the README): trunk 0.22 needs a newer rustc.
+# Pinned tool versions (docs/decisions.md, "Pinned build tools"): trunk 0.22 needs a newer rustc.
 # shellcheck disable=SC2034  # used by the scripts that source this file
 TRUNK_VERSION="0.21.14"
 # shellcheck disable=SC2034

@@ -1,4 +1,4 @@
-// Takes the README's screenshots from the real page: builds nothing, serves dist/, opens it in
+// Takes the screenshots of README.md and docs/page.md from the real page: builds nothing, serves dist/, opens it in
 // headless Chromium (CPU backend), draws a digit and attacks it with PGD (www/screenshot.png),
 // trains an MLP with fgsm-rs for three epochs on 10,000 images (www/screenshot-train.png) and runs
 // the default evaluation sweep (www/screenshot-eval.png).

@@ -1,6 +1,6 @@
 // The Auto backend in the built page (dist/): with a hardware WebGPU adapter the engine times
 // each kind of job on both backends when it first starts and runs each on the faster one; with a
-// software adapter (SwiftShader here, WebGPU's fallback adapter) it times the CPU only and runs
+// software adapter (SwiftShader, WebGPU's fallback adapter in headless Chromium) it times the CPU only and runs
 // everything there. The figures are shown (hook `calibration`: data-attack, data-training,
 // data-evaluation) and remembered for the adapter, so a reload does not measure again. Without
 // WebGPU, Auto is the CPU.

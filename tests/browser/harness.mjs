@@ -45,8 +45,8 @@ export function variants() {
   ].filter((v) => want.includes(v.id));
 }
 
-// Chromium's flags for this machine: no network chatter of its own (the machine has no network
-// but the package registries), no first-run UI. The user-data-dir is a new temporary directory
+// Chromium's flags for the tests: no network chatter of its own (the tests must not depend on
+// the network), no first-run UI. The user-data-dir is a new temporary directory
 // per launch (playwright-core wants it as launchPersistentContext's argument, not as a flag).
 export const CHROMIUM_ARGS = [
   '--headless',
@@ -228,7 +228,7 @@ export function assertSiteBuilt(dir = SITE_DIR) {
   }
 }
 
-/** True for URLs that stay on this machine's test server (or never hit the network at all). */
+/** True for URLs that stay on the local test server (or never hit the network at all). */
 export function isLocalUrl(url, origin) {
   let u;
   try {

@@ -1,6 +1,6 @@
 // End-to-end tests of the built page (dist/) in headless Chromium, once with WebGPU (SwiftShader)
 // and once without (CPU fallback). Run: node --test tests/browser/   (scripts/test.sh does).
-// The page contract (data-testid hooks) is in the README / DESIGN: ready, backend, error,
+// The page contract (data-testid hooks) is in docs/page.md, "Hooks for tests and scripts": ready, backend, error,
 // prediction (data-confidence), prob-0..prob-9 (data-value).
 
 import { describe, test } from 'node:test';

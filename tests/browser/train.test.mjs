@@ -1,6 +1,6 @@
 // Training, the model zoo and evaluation sweeps in the built page (dist/), in headless Chromium
 // with WebGPU (SwiftShader) and without it (CPU fallback). Run: node --test tests/browser/
-// Hooks: train-* (DESIGN §3), zoo-item (data-id, data-epochs), model-upload, eval-*.
+// Hooks: train-* (docs/page.md), zoo-item (data-id, data-epochs), model-upload, eval-*.
 
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -103,8 +103,8 @@ for (const v of h.variants()) {
     });
 
     // The run is given work no machine finishes within the test (1,000 epochs, the most the page
-    // allows): however fast the machine, it is still running when the test stops it. Regression:
-    // with 6 epochs on 2,000 images an idle machine finished the run before the click on "stop".
+    // allows): however fast the machine, it is still running when the test stops it. A shorter
+    // run (6 epochs on 2,000 images) can finish before the click on "stop" on a fast machine.
     test('a reload during training resumes it from the last finished epoch; stop keeps the last finished epoch', { timeout: READY_MS + 2 * TRAIN_MS }, async (t) => {
       const EPOCHS = 1000;
       await s.check(async () => {
