@@ -57,12 +57,12 @@ step_crates() {
 }
 
 # `cargo install` of a build tool, built for build speed rather than run speed: its own temporary
-# target dir (not the shared cache), no LTO, 16 codegen units, opt-level 1. With their own
-# release profiles (trunk: fat LTO) the two took ~55 minutes on a fresh 2-core machine; the tools
-# need no more speed than this (trunk waits on cargo; wasm-bindgen runs seconds).
+# target dir (not the shared cache), no LTO, 16 codegen units, and the optimisation level
+# ADVLAB_TOOL_OPT_LEVEL says (1 unless told). With their own release profiles (trunk: fat LTO)
+# the two take ~55 minutes on a 2-core x86-64 VM; the tools need no more speed than this.
 cargo_install_tool() {
   env -u CARGO_TARGET_DIR CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 \
-    CARGO_PROFILE_RELEASE_OPT_LEVEL=1 cargo install "$@"
+    CARGO_PROFILE_RELEASE_OPT_LEVEL="${ADVLAB_TOOL_OPT_LEVEL:-1}" cargo install "$@"
 }
 
 step_trunk() {
@@ -78,7 +78,9 @@ step_trunk() {
   # Without its default features (TLS for downloading tools, the update check): advlab's builds
   # are offline and use the installed tools, and the build is a few minutes shorter.
   log "cargo install --locked --no-default-features trunk --version $TRUNK_VERSION (a few minutes)"
-  cargo_install_tool --locked --no-default-features trunk --version "$TRUNK_VERSION"
+  # Unoptimised: trunk waits on cargo and on wasm-bindgen, a program of its own, so its own speed
+  # does not show, and its build is the longer of the two.
+  ADVLAB_TOOL_OPT_LEVEL=0 cargo_install_tool --locked --no-default-features trunk --version "$TRUNK_VERSION"
   have_v="$(trunk --version 2>/dev/null | awk '{print $2}')" || true
   [[ "$have_v" == "$TRUNK_VERSION" ]] ||
     die "installed trunk $TRUNK_VERSION, but \`trunk\` on PATH ($(command -v trunk || echo none)) is '$have_v'; put $CARGO_HOME/bin first on PATH"

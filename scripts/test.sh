@@ -1,25 +1,29 @@
 #!/usr/bin/env bash
 # advlab's whole test suite, as CI runs it:
-#   1. setup          scripts/setup.sh quick (Chromium, npm packages, MNIST, crates; skips what is
-#                     there)
-#   2. two lanes at once (each waits for its own steps only; a 2-core machine keeps both cores
-#      busy where one lane alone leaves one idle):
+#   1. setup          scripts/setup.sh (the quick steps: Chromium, npm packages, MNIST, crates;
+#                     skips what is there)
+#   2. three lanes at once (a 2-core machine keeps both cores busy where one lane alone leaves
+#      one idle; each lane's lines are prefixed with its name):
 #      native lane    native tests   cargo test --release   (unit + integration tests; ADVLAB_DATA)
-#                     gpu feature    cargo check --features gpu   (the CLI's GPU build type-checks)
-#                     native CLI     cargo build --release --bin advlab   (a no-op after the tests)
-#      web lane       tools          scripts/setup.sh tools   (trunk, wasm-bindgen-cli: compiled
+#                     gpu feature    cargo check --release --features gpu   (the CLI's GPU build
+#                                    type-checks)
+#      tools lane     tools          scripts/setup.sh tools   (trunk, wasm-bindgen-cli: compiled
 #                                    the first time only)
+#      web lane       wasm crates    cargo build --profile web --target wasm32-unknown-unknown for
+#                                    the page's four binaries (what trunk would compile), then,
+#                                    once the tools are there,
 #                     wasm build     trunk build --release --public-url ./   (the page; proves the
 #                                    core builds for wasm32)
-#   3. browser tests  node --test tests/browser/   (dist/ in headless Chromium, with and without
+#   3. browser tests  native CLI: cargo build --release --bin advlab (a no-op after the tests),
+#                     then node --test tests/browser/ (dist/ in headless Chromium, with and without
 #                     WebGPU)
 #
 #   scripts/test.sh [--skip-setup] [--skip-native] [--skip-web] [--skip-browser]
 #
 # A failing step does not stop the others (except that the browser tests need the wasm build and
-# the native CLI); the exit status is non-zero if anything failed. Each lane's lines are prefixed
-# with its name. Environment: ADVLAB_DATA, CARGO_TARGET_DIR, ADVLAB_WASM_TARGET_DIR (see
-# scripts/lib.sh), ADVLAB_BROWSER_VARIANTS etc. (tests/browser/harness.mjs).
+# the native CLI); the exit status is non-zero if anything failed. Environment: ADVLAB_DATA,
+# CARGO_TARGET_DIR, ADVLAB_WASM_TARGET_DIR (see scripts/lib.sh), ADVLAB_BROWSER_VARIANTS etc.
+# (tests/browser/harness.mjs).
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -42,7 +46,7 @@ results_file="$(mktemp)"
 trap 'rm -f "$results_file"' EXIT
 fmt_time() { local s=$1; if (( s >= 60 )); then printf '%dm%02ds' $((s / 60)) $((s % 60)); else printf '%ds' "$s"; fi; }
 record() { printf '%s\t%s\t%s\n' "$1" "$2" "$3" >>"$results_file"; }
-passed() { grep -q "^$1"$'\t'"ok"$'\t' "$results_file"; }
+passed() { grep -q "^$1"$'\t'"ok"$'\t' "$results_file" || grep -q "^$1"$'\t'"skipped"$'\t' "$results_file"; }
 
 # run_step NAME CMD...: runs CMD, records ok/FAILED and how long it took.
 run_step() {
@@ -97,18 +101,26 @@ else
   fi
 fi
 
-# 2. the two lanes.
+# 2. the three lanes.
 native_lane() {
   run_step "native tests" cargo test --release || true
-  run_step "gpu feature" cargo check --offline --features gpu --bin advlab || true
+  # --release: its build scripts and proc macros are the ones the tests just built.
+  run_step "gpu feature" cargo check --release --offline --features gpu --bin advlab || true
 }
-# The browser tests compare the page with the native CLI: built even when the native tests are
-# skipped (a no-op when they ran).
-cli_step() { run_step "native CLI" cargo build --release --bin advlab || true; }
+tools_lane() { run_step tools scripts/setup.sh tools || true; }
+# The page's binaries as trunk builds them (index.html: the web profile, `webgpu` for the engine
+# worker only), compiled while the tools are: trunk then finds them built.
+wasm_crates() {
+  local build=(cargo build --offline --profile web --target wasm32-unknown-unknown)
+  CARGO_TARGET_DIR="$ADVLAB_WASM_TARGET_DIR" "${build[@]}" --bin app --bin predictor --bin sweeper &&
+    CARGO_TARGET_DIR="$ADVLAB_WASM_TARGET_DIR" "${build[@]}" --bin worker --features webgpu
+}
 web_lane() {
-  if (( ! skip_setup )); then
-    run_step tools scripts/setup.sh tools || return 0
-  fi
+  run_step "wasm crates" wasm_crates || true
+  # The tools lane writes its result when it ends.
+  while ! grep -q "^tools"$'\t' "$results_file"; do sleep 2; done
+  passed tools || { record "wasm build" "not run (no tools)" "-"; return 0; }
+  passed "wasm crates" || { record "wasm build" "not run (the wasm crates failed)" "-"; return 0; }
   run_step "wasm build" trunk_in_wasm_target build --release --public-url ./ || true
 }
 # lane NAME FUNCTION: runs FUNCTION in the background, its lines prefixed with [NAME].
@@ -119,7 +131,12 @@ lane() {
   lane_pids+=($!)
 }
 if (( ! skip_native )); then lane native native_lane; else record "native tests" skipped "-"; fi
-if (( ! skip_web )); then lane web web_lane; else record "wasm build" skipped "-"; fi
+if (( ! skip_web )); then
+  if (( skip_setup )); then record tools skipped "-"; else lane tools tools_lane; fi
+  lane web web_lane
+else
+  record "wasm build" skipped "-"
+fi
 for pid in "${lane_pids[@]}"; do wait "$pid" || true; done
 
 # 3. the page in headless Chromium (WebGPU via SwiftShader, and the CPU fallback).

@@ -14,6 +14,7 @@ use super::{AttackReport, CleanOutcome, ImageOutcome};
 use crate::attack::{self, AttackConfig, AttackMethod};
 use crate::data::Dataset;
 use crate::model::Classifier;
+use crate::device::readback::ReadError;
 
 /// A test image an attack flipped, for the page's gallery.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
@@ -194,22 +195,22 @@ impl Plan {
     }
 
     /// Runs one part on `test` (which holds at least the plan's images).
-    pub async fn evaluate_part(&self, model: &Classifier, test: &Dataset, part: Part, device: &Device) -> Result<PartResult, String> {
+    pub async fn evaluate_part(&self, model: &Classifier, test: &Dataset, part: Part, device: &Device) -> Result<PartResult, SweepError> {
         if self.images > test.len() {
-            return Err(format!("the sweep is over {} test images but the test set has {}", self.images, test.len()));
+            return Err(SweepError::Plan(format!("the sweep is over {} test images but the test set has {}", self.images, test.len())));
         }
         let len = self.batch_len(part.batch);
         if len == 0 {
-            return Err(format!("batch {} does not exist: {} test images make {} batches of {}", part.batch, self.images, self.batches(), self.batch));
+            return Err(SweepError::Plan(format!("batch {} does not exist: {} test images make {} batches of {}", part.batch, self.images, self.batches(), self.batch)));
         }
         let start = part.batch * self.batch;
         let indices: Vec<usize> = (start..start + len).collect();
         let (images, labels) = test.batch(&indices, device);
         let Some(a) = part.attack else {
-            return super::clean_batch(model, images, labels).await.map(PartResult::Clean).map_err(|e| e.to_string());
+            return Ok(PartResult::Clean(super::clean_batch(model, images, labels).await?));
         };
-        let config = self.attacks.get(a).ok_or_else(|| format!("attack configuration {a} does not exist: the sweep has {}", self.attacks.len()))?;
-        let outcomes = super::attack_batch(model, &super::for_batch(config, part.batch), images, labels).await.map_err(|e| e.to_string())?;
+        let config = self.attacks.get(a).ok_or_else(|| SweepError::Plan(format!("attack configuration {a} does not exist: the sweep has {}", self.attacks.len())))?;
+        let outcomes = super::attack_batch(model, &super::for_batch(config, part.batch), images, labels).await?;
         let flipped = outcomes
             .iter()
             .zip(&indices)
@@ -264,8 +265,8 @@ type AttackedBatch = (Vec<ImageOutcome>, Vec<FlippedImage>);
 /// Evaluates `model` under `plan` (checked first) on `test` in one pass over the parts: clean,
 /// then under every attack configuration. `progress` hears the images attacked so far, over all
 /// configurations.
-pub async fn evaluate_model(name: &str, model: &Classifier, plan: &Plan, test: &Dataset, device: &Device, mut progress: impl FnMut(usize)) -> Result<ModelEvaluation, String> {
-    plan.check()?;
+pub async fn evaluate_model(name: &str, model: &Classifier, plan: &Plan, test: &Dataset, device: &Device, mut progress: impl FnMut(usize)) -> Result<ModelEvaluation, SweepError> {
+    plan.check().map_err(SweepError::Plan)?;
     let mut results = Vec::new();
     let mut done = 0;
     for part in plan.parts() {
@@ -276,7 +277,18 @@ pub async fn evaluate_model(name: &str, model: &Classifier, plan: &Plan, test: &
         }
         results.push((part, result));
     }
-    plan.assemble(name, results)
+    plan.assemble(name, results).map_err(SweepError::Plan)
+}
+
+/// Why a sweep (or one of its parts) could not be run.
+#[derive(Debug, thiserror::Error)]
+pub enum SweepError {
+    /// The plan, or a part of it, does not fit the test set or itself (the message says how).
+    #[error("{0}")]
+    Plan(String),
+    /// A result could not be read back from the device (a lost GPU, say).
+    #[error(transparent)]
+    Read(#[from] ReadError),
 }
 
 #[cfg(test)]
@@ -338,6 +350,6 @@ mod tests {
         assert!(plan.assemble("mlp", twice).unwrap_err().contains("twice"));
         assert!(Plan { images: 200, ..plan.clone() }.assemble("mlp", results).unwrap_err().contains("does not belong"));
         let past = Part { attack: None, batch: 3 };
-        assert!(pollster::block_on(plan.evaluate_part(&model, &test, past, &device)).unwrap_err().contains("does not exist"));
+        assert!(pollster::block_on(plan.evaluate_part(&model, &test, past, &device)).unwrap_err().to_string().contains("does not exist"));
     }
 }

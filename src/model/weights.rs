@@ -57,6 +57,11 @@ pub struct Metadata {
     /// Weight λ of the run's input-gradient penalty, when it was on.
     #[serde(default)]
     pub grad_penalty: Option<f32>,
+    /// The training run's whole configuration as JSON (`training` key), beside the keys above
+    /// that PyTorch users read; typed and checked by `train::TrainConfig::of_weights`. Files
+    /// written without it (`None`) are described by the keys above alone.
+    #[serde(default)]
+    pub training: Option<String>,
 }
 
 impl Metadata {
@@ -74,6 +79,7 @@ impl Metadata {
             noise: None,
             weight_decay: None,
             grad_penalty: None,
+            training: None,
         }
     }
 
@@ -102,6 +108,9 @@ impl Metadata {
         }
         if let Some(l) = self.grad_penalty {
             map.insert("grad_penalty".into(), l.to_string());
+        }
+        if let Some(t) = &self.training {
+            map.insert("training".into(), t.clone());
         }
         map
     }
@@ -138,6 +147,7 @@ impl Metadata {
             noise: get("noise").map(str::to_string),
             weight_decay: optional("weight_decay")?,
             grad_penalty: optional("grad_penalty")?,
+            training: get("training").map(str::to_string),
         };
         metadata.check()?;
         Ok(metadata)

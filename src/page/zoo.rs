@@ -2,6 +2,7 @@
 //! one-line description of a model shown next to it.
 
 use crate::model::weights::Metadata;
+use crate::train::Defense;
 
 /// `name` made into a model id (lowercase; anything but letters, digits, `-`, `_`, `.` becomes
 /// `-`), or why it cannot be one.
@@ -21,7 +22,7 @@ pub fn model_id(name: &str) -> Result<String, String> {
 /// One line describing a model's training and measured accuracy.
 pub fn describe(metadata: &Metadata) -> String {
     let mut text = format!("{} · {}", metadata.architecture, metadata.defense);
-    if metadata.defense != "none" {
+    if metadata.defense.parse::<Defense>().is_ok_and(|d| d != Defense::None) {
         text.push_str(&format!(" ε={}", metadata.epsilon));
     }
     text.push_str(&format!(" · {} epoch{}", metadata.epochs, if metadata.epochs == 1 { "" } else { "s" }));

@@ -6,6 +6,7 @@ use burn::config::Config;
 use super::{Defense, NoiseKind};
 use crate::attack::{self, AttackConfig, AttackMethod};
 use crate::model::Architecture;
+use crate::model::weights::Metadata;
 
 /// Everything that defines a training run.
 #[derive(Config, Debug, PartialEq)]
@@ -77,6 +78,23 @@ impl TrainConfig {
     /// default.
     pub fn interactive(architecture: Architecture, defense: Defense) -> Self {
         TrainConfig::new(architecture, defense).with_batch_size(64).with_learning_rate(0.002)
+    }
+
+    /// The run a weights file records, checked: its `training` entry (the whole configuration)
+    /// where it has one; otherwise what its other keys say (network, defense, ε, seed), every
+    /// other parameter at its default.
+    pub fn of_weights(metadata: &Metadata) -> Result<TrainConfig, attack::ConfigError> {
+        let config = match &metadata.training {
+            Some(json) => serde_json::from_str::<TrainConfig>(json)
+                .map_err(|e| attack::ConfigError(format!("the weights file's `training` entry is not a training configuration: {e}")))?,
+            None => {
+                let defense: Defense = metadata.defense.parse().map_err(attack::ConfigError)?;
+                let config = TrainConfig::new(metadata.architecture, defense).with_seed(metadata.seed);
+                if defense == Defense::None { config } else { config.with_epsilon(metadata.epsilon) }
+            }
+        };
+        config.validate()?;
+        Ok(config)
     }
 
     /// Checks every parameter's range; the message names the parameter.
@@ -154,6 +172,20 @@ impl TrainConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_weights_file_without_its_run_is_read_from_its_other_keys() {
+        let mut metadata = Metadata::untrained(Architecture::Cnn);
+        metadata.defense = "trades".into();
+        metadata.epsilon = 0.3;
+        metadata.seed = 4;
+        let config = TrainConfig::of_weights(&metadata).unwrap();
+        assert_eq!((config.architecture, config.defense, config.epsilon, config.seed), (Architecture::Cnn, Defense::Trades, 0.3, 4));
+        metadata.defense = "adamw".into();
+        assert!(TrainConfig::of_weights(&metadata).unwrap_err().0.contains("unknown defense `adamw`"));
+        metadata.training = Some("{\"architecture\": 3}".into());
+        assert!(TrainConfig::of_weights(&metadata).unwrap_err().0.contains("`training` entry"));
+    }
 
     #[test]
     fn cosine_schedule_decays_from_the_peak_to_zero() {

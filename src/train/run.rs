@@ -5,7 +5,7 @@
 
 use burn::tensor::Device;
 
-use super::{BatchReport, EpochReport, TrainConfig, Trainer};
+use super::{BatchReport, Defense, EpochReport, TrainConfig, Trainer};
 use crate::attack::{AttackConfig, AttackMethod, ConfigError};
 use crate::data::Dataset;
 use crate::device::readback::ReadError;
@@ -126,8 +126,9 @@ impl TrainingRun {
         let trainer = match start {
             Start::Fresh => Trainer::new(config.clone(), device)?,
             Start::Resume { model, metadata, epochs_done, best } => {
-                if metadata.defense != config.defense.name() {
-                    return Err(RunError::OtherRun(format!("the weights were trained with defense {}, not {}", metadata.defense, config.defense)));
+                let trained = TrainConfig::of_weights(&metadata)?;
+                if trained.defense != config.defense {
+                    return Err(RunError::OtherRun(format!("the weights were trained with defense {}, not {}", trained.defense, config.defense)));
                 }
                 let trainer = Trainer::resume(config.clone(), device, model, epochs_done)?;
                 match best {
@@ -198,7 +199,7 @@ impl TrainingRun {
         let model = self.trainer.model();
         let mut metadata = self.trainer.metadata();
         metadata.clean_accuracy = Some(eval::clean(&model, &self.data.test, eval::BATCH, &self.device).await?.accuracy);
-        let hardened = metadata.defense != "none" || self.config.grad_penalty > 0.0;
+        let hardened = self.config.defense != Defense::None || self.config.grad_penalty > 0.0;
         if hardened && robust_images > 0 {
             let test = self.data.test.take(robust_images);
             let attack = AttackConfig::new(AttackMethod::Pgd).with_epsilon(self.config.epsilon);
@@ -216,7 +217,6 @@ mod tests {
     use super::*;
     use crate::fixtures::mnist;
     use crate::model::Architecture;
-    use crate::train::Defense;
 
     #[test]
     fn a_run_holds_out_the_last_images_then_takes_the_limit() {
@@ -251,7 +251,7 @@ mod tests {
         let pgd = TrainConfig::new(Architecture::Mlp, Defense::Pgd).with_validation(100).with_limit(Some(200));
         let run_data = || RunData::split(&pgd, &data.train.take(400), data.test.take(10));
         let model = Classifier::new(Architecture::Mlp, &device);
-        let trained_as = |defense: Defense| Metadata { defense: defense.name().into(), ..Trainer::new(pgd.clone(), &device).unwrap().metadata() };
+        let trained_as = |defense: Defense| Trainer::new(TrainConfig { defense, ..pgd.clone() }, &device).unwrap().metadata();
         let resume = |defense| Start::Resume { model: model.clone(), metadata: trained_as(defense), epochs_done: 1, best: None };
         let err = TrainingRun::start(pgd.clone(), run_data(), &device, resume(Defense::Trades)).err().expect("another defense is refused");
         assert!(matches!(err, RunError::OtherRun(_)) && err.to_string().contains("trades"), "{err}");

@@ -161,6 +161,7 @@ impl Trainer {
             noise,
             weight_decay: (c.weight_decay > 0.0).then_some(c.weight_decay),
             grad_penalty: (c.grad_penalty > 0.0).then_some(c.grad_penalty),
+            training: Some(serde_json::to_string(c).expect("a training configuration encodes as JSON")),
         }
     }
 
@@ -536,7 +537,9 @@ mod tests {
         assert_eq!(read, metadata, "the new entries survive a round trip");
         let uniform = TrainConfig::new(Architecture::Mlp, Defense::Noise).with_noise(NoiseKind::Uniform).with_epsilon(0.2);
         assert_eq!(Trainer::new(uniform, &device).unwrap().metadata().noise.as_deref(), Some("uniform eps=0.2"));
-        let plain = Trainer::new(TrainConfig::new(Architecture::Mlp, Defense::Pgd), &device).unwrap().metadata();
-        assert_eq!((plain.noise, plain.weight_decay, plain.grad_penalty), (None, None, None));
+        let pgd = TrainConfig::new(Architecture::Mlp, Defense::Pgd).with_epsilon(0.2).with_attack_steps(7);
+        let plain = Trainer::new(pgd.clone(), &device).unwrap().metadata();
+        assert_eq!((&plain.noise, plain.weight_decay, plain.grad_penalty), (&None, None, None));
+        assert_eq!(TrainConfig::of_weights(&plain), Ok(pgd), "the file records the whole run");
     }
 }

@@ -90,16 +90,9 @@ pub async fn start(prefer: BackendKind) -> (Device, BackendKind, Option<String>)
     (Device::flex(), BackendKind::Cpu, Some("this worker is built without WebGPU".into()))
 }
 
-/// How a lost WebGPU device is reported (the engine's `DeviceLost`, and the `Died` that ends
-/// that engine start with it).
+/// How a lost WebGPU device is reported (the notes after a `DeviceLost`, or a failure of kind
+/// `GpuLost`, start with it).
 pub const GPU_LOST: &str = "the GPU device was lost";
-
-/// Whether an engine's death `message` is a GPU failure (its device lost, or wgpu's error on the
-/// next call after that): the page then moves WebGPU's jobs to the CPU.
-pub fn gpu_failure(message: &str) -> bool {
-    let lower = message.to_lowercase();
-    lower.contains(GPU_LOST) || lower.contains(crate::device::readback::READ_FAILED) || lower.contains("wgpu") || (lower.contains("device") && (lower.contains("lost") || lower.contains("destroyed")))
-}
 
 /// Why Auto runs every job on the CPU without measuring WebGPU: the adapter is a software one.
 pub const SOFTWARE_ADAPTER: &str = "this browser's WebGPU adapter is a software one (a GPU emulated on the CPU, WebGPU's fallback adapter), so every job runs on the CPU, which does the same arithmetic faster";

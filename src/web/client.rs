@@ -18,7 +18,7 @@ use std::rc::Rc;
 
 use leptos::prelude::*;
 
-use crate::web::protocol::{Request, Response};
+use crate::web::protocol::{Failure, FailureKind, Request, Response};
 
 /// The worker build with the whole engine on WebGPU (attacks, training, evaluation).
 pub const ENGINE: &str = "worker";
@@ -28,10 +28,16 @@ pub const PREDICTOR: &str = "predictor";
 
 /// The loader's watch on the worker's WebGPU devices: each device wgpu asks for is kept in
 /// `self.advlabGpuDevices` (tests destroy it from there) and its loss is posted to the page as
-/// [`Response::DeviceLost`] (wgpu offers no hook of its own in the browser).
-const WATCH_DEVICES: &str = "if (self.GPUAdapter) { const requestDevice = GPUAdapter.prototype.requestDevice; self.advlabGpuDevices = []; \
-GPUAdapter.prototype.requestDevice = async function (...args) { const device = await requestDevice.apply(this, args); self.advlabGpuDevices.push(device); \
-device.lost.then((info) => self.postMessage({ DeviceLost: { message: `${info.reason}: ${info.message}` } })); return device; }; }";
+/// [`Response::DeviceLost`] (wgpu offers no hook of its own in the browser), in the encoding
+/// serde gives that type.
+fn watch_devices() -> String {
+    let lost = Response::device_lost_template();
+    format!(
+        "if (self.GPUAdapter) {{ const requestDevice = GPUAdapter.prototype.requestDevice; self.advlabGpuDevices = []; \
+GPUAdapter.prototype.requestDevice = async function (...args) {{ const device = await requestDevice.apply(this, args); self.advlabGpuDevices.push(device); \
+device.lost.then((info) => self.postMessage(JSON.parse({lost:?}.replace('\"@\"', JSON.stringify(`${{info.reason}}: ${{info.message}}`))))); return device; }}; }}"
+    )
+}
 
 /// A running worker; answers come back through the `on_response` given to [`WorkerHandle::start`].
 #[derive(Clone)]
@@ -48,7 +54,7 @@ impl WorkerHandle {
         let base = document.base_uri().ok().flatten().ok_or("no base URL")?;
         let url = |file: &str| web_sys::Url::new_with_base(file, &base).map(|u| u.href()).map_err(|e| format!("{e:?}"));
         let (script, wasm) = (url(&format!("{name}.js"))?, url(&format!("{name}_bg.wasm"))?);
-        let loader = format!("self.advlabWorker = {name:?}; {WATCH_DEVICES} importScripts({script:?}); wasm_bindgen({wasm:?});");
+        let loader = format!("self.advlabWorker = {name:?}; {} importScripts({script:?}); wasm_bindgen({wasm:?});", watch_devices());
         let blob = web_sys::Blob::new_with_str_sequence(&js_sys::Array::of1(&JsValue::from_str(&loader))).map_err(|e| format!("{e:?}"))?;
         let loader_url = web_sys::Url::create_object_url_with_blob(&blob).map_err(|e| format!("{e:?}"))?;
         let worker = web_sys::Worker::new(&loader_url).map_err(|e| format!("cannot start a Web Worker: {e:?}"))?;
@@ -72,7 +78,7 @@ impl WorkerHandle {
                 }
                 answer(response)
             }
-            Err(e) => answer(Response::Failed { id: None, message: format!("bad answer from the worker: {e}") }),
+            Err(e) => answer(Response::failed(None, Failure::bug(format!("bad answer from the worker: {e}")))),
         });
         worker.set_onmessage(Some(onmessage.as_ref().unchecked_ref()));
         onmessage.forget();
@@ -84,7 +90,7 @@ impl WorkerHandle {
             let message = Some(event.message()).filter(|m| !m.is_empty()).unwrap_or_else(|| "unknown error".into());
             dying.terminate();
             release();
-            on_response(Response::Died { message: format!("the worker stopped: {message}"), cancelled: false });
+            on_response(Response::Died { kind: FailureKind::of_death(&message), message: format!("the worker stopped: {message}"), cancelled: false });
         });
         worker.set_onerror(Some(onerror.as_ref().unchecked_ref()));
         onerror.forget();
@@ -131,8 +137,8 @@ impl LazyWorker {
     }
 
     /// Ends the worker now (a computation in wasm cannot be interrupted otherwise); its listener
-    /// hears [`Response::Died`] with `why`, and the next request starts a fresh worker.
-    pub fn terminate(self, why: &str) {
+    /// hears [`Response::Died`] with `kind` and `why`, and the next request starts a fresh worker.
+    pub fn terminate(self, kind: FailureKind, why: &str) {
         let Some(handle) = self.0.try_update_value(|s| {
             s.listening = false;
             s.queue.clear();
@@ -140,7 +146,7 @@ impl LazyWorker {
         }).flatten() else { return };
         handle.terminate();
         let callback = self.0.with_value(|s| s.on_response.clone());
-        callback(Response::Died { message: why.to_string(), cancelled: true });
+        callback(Response::Died { kind, message: why.to_string(), cancelled: true });
     }
 
     /// Sends `request`, starting the worker first if needed.
@@ -178,7 +184,7 @@ impl LazyWorker {
                 // A worker whose GPU device is gone cannot compute on it again: end it; its jobs
                 // go on in a new one (the page moves them to the CPU).
                 if let Some(message) = lost {
-                    this.terminate(&format!("{} ({message})", crate::web::backend::GPU_LOST));
+                    this.terminate(FailureKind::GpuLost, &format!("{} ({message})", crate::web::backend::GPU_LOST));
                 }
             })?;
             self.0.update_value(|s| s.handle = Some(handle));
@@ -231,10 +237,11 @@ impl Engine {
         self.worker.send(request)
     }
 
-    /// Cancels whatever the engine computes by ending it (`why` says so to every panel); the
-    /// next request starts a new engine, and a training run goes on from its last finished epoch.
-    pub fn cancel(self, why: &str) {
-        self.worker.terminate(why);
+    /// Cancels whatever the engine computes by ending it (`kind` and `why` say so to every
+    /// panel); the next request starts a new engine, and a training run goes on from its last
+    /// finished epoch.
+    pub fn cancel(self, kind: FailureKind, why: &str) {
+        self.worker.terminate(kind, why);
     }
 }
 

@@ -10,7 +10,7 @@ use std::collections::VecDeque;
 use std::rc::Rc;
 
 use crate::web::client::WorkerHandle;
-use crate::web::protocol::{DataUrls, ModelEvaluation, Part, PartResult, Plan, Request, Response};
+use crate::web::protocol::{DataUrls, Failure, ModelEvaluation, Part, PartResult, Plan, Request, Response};
 
 /// The worker build that evaluates parts of a sweep (CPU only, no training code).
 pub const SWEEPER: &str = "sweeper";
@@ -114,14 +114,14 @@ impl SplitSweep {
         });
     }
 
-    /// Ends the sweep with `message`.
-    fn fail(&self, message: String) {
+    /// Ends the sweep with `failure`.
+    fn fail(&self, failure: Failure) {
         let (id, report) = {
             let state = self.0.borrow();
             (state.id, state.report.clone())
         };
         self.cancel();
-        report(Response::Failed { id: Some(id), message });
+        report(Response::failed(Some(id), failure));
     }
 
     /// What worker `k` answered.
@@ -149,8 +149,8 @@ impl SplitSweep {
                     self.hand_out(k);
                 }
             }
-            Response::Failed { message, .. } => self.fail(message),
-            Response::Died { message, .. } => self.fail(format!("a sweep worker stopped ({message}): the sweep did not finish. Run it again.")),
+            Response::Failed { kind, message, .. } => self.fail(Failure::new(kind, message)),
+            Response::Died { kind, message, .. } => self.fail(Failure::new(kind, format!("a sweep worker stopped ({message}): the sweep did not finish. Run it again."))),
             _ => {}
         }
     }
@@ -166,7 +166,7 @@ impl SplitSweep {
         self.cancel();
         report(match evaluations {
             Ok(models) => Response::Evaluated { id, models },
-            Err(message) => Response::Failed { id: Some(id), message },
+            Err(message) => Response::failed(Some(id), Failure::bug(message)),
         });
     }
 }

@@ -6,16 +6,13 @@ mod picture;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use advlab::attack::{AttackConfig, AttackMethod};
+use advlab::attack::{AttackConfig, AttackMethod, Norms};
 use advlab::data::{Dataset, Mnist};
 use advlab::eval;
-use advlab::attack::Norms;
 use advlab::lab;
-use advlab::model::argmax;
-use advlab::train::{RunData, Start, TrainingRun};
 use advlab::model::weights::{self, Metadata};
-use advlab::model::{Architecture, Classifier};
-use advlab::train::{Defense, NoiseKind, TrainConfig};
+use advlab::model::{Architecture, Classifier, argmax};
+use advlab::train::{Defense, NoiseKind, RunData, Start, TrainConfig, TrainingRun};
 use burn::tensor::Device;
 use clap::{Args, Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -414,7 +411,7 @@ fn evaluate(data_dir: &Path, device: &Device, args: EvalArgs) -> Result<(), Stri
     let bar = progress((configs.len() * test.len()) as u64, "attacks");
     let name = args.weights.display().to_string();
     let plan = eval::sweep::Plan { attacks: configs.clone(), images: test.len(), batch: args.batch, gallery: 0 };
-    let evaluation = pollster::block_on(eval::sweep::evaluate_model(&name, &model, &plan, &test, &device, |d| bar.set_position(d as u64)))?;
+    let evaluation = pollster::block_on(eval::sweep::evaluate_model(&name, &model, &plan, &test, &device, |d| bar.set_position(d as u64))).map_err(|e| e.to_string())?;
     bar.finish_and_clear();
     let clean = eval::CleanReport { n: evaluation.n, accuracy: evaluation.clean_accuracy, loss: evaluation.clean_loss };
     let results = evaluation.results;
@@ -462,8 +459,8 @@ fn attack_one(data_dir: &Path, device: &Device, args: AttackArgs) -> Result<(), 
     }
     let original = mnist.test.image(args.index).to_vec();
     let label = usize::from(mnist.test.labels[args.index]);
-    let before = pollster::block_on(lab::probabilities(&model, &original, &device))?;
-    let attacked = pollster::block_on(lab::attack_image(&model, &config, &original, label, &device))?;
+    let before = pollster::block_on(lab::probabilities(&model, &original, &device)).map_err(|e| e.to_string())?;
+    let attacked = pollster::block_on(lab::attack_image(&model, &config, &original, label, &device)).map_err(|e| e.to_string())?;
     let (after, adv, broken_by) = (&attacked.probabilities, &attacked.adversarial, attacked.broken_by);
     let delta: Vec<f32> = adv.iter().zip(&original).map(|(a, o)| a - o).collect();
     let (pred, adv_pred) = (argmax(&before), argmax(after));

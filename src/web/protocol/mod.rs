@@ -2,6 +2,7 @@
 //! JavaScript objects made by serde-wasm-bindgen. Numbers stay numbers (NaN and ±∞ included, which
 //! JSON would turn into `null`) and weights files travel as `Uint8Array`s.
 
+mod failure;
 mod request;
 mod response;
 
@@ -11,6 +12,7 @@ use wasm_bindgen::JsValue;
 
 pub use crate::calibration::Calibration;
 pub use crate::eval::sweep::{FlippedImage, ModelEvaluation, Part, PartResult, Plan};
+pub use failure::{Failure, FailureKind};
 pub use request::Request;
 pub use response::Response;
 

@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::failure::{Failure, FailureKind};
 use crate::calibration::Calibration;
 use crate::eval::sweep::{ModelEvaluation, PartResult};
 use crate::train::{BatchReport, EpochReport};
@@ -24,8 +25,9 @@ pub enum Response {
         calibration: Option<Calibration>,
     },
     /// The worker's WebGPU device was lost (a driver reset, the GPU removed, or `destroy()`);
-    /// posted by the worker's loader script from `GPUDevice.lost`. The page ends that engine and
-    /// moves WebGPU's jobs to the CPU.
+    /// posted by the worker's loader script from `GPUDevice.lost`, in this type's own encoding
+    /// ([`Response::device_lost_template`]). The page ends that engine and moves WebGPU's jobs to
+    /// the CPU.
     DeviceLost {
         /// `GPUDeviceLostInfo`'s reason and message.
         message: String,
@@ -159,6 +161,8 @@ pub enum Response {
     /// The worker died (a panic, out of memory, its wasm failed to load): every request it had
     /// not answered is lost. Made by the page's side of the worker, never sent by a worker.
     Died {
+        /// What it died of (a lost GPU, no memory, a bug), as far as the browser tells.
+        kind: FailureKind,
         /// What the browser said, or why the page ended it.
         message: String,
         /// True when the page ended it on purpose (a cancelled attack), not a crash.
@@ -168,7 +172,25 @@ pub enum Response {
     Failed {
         /// The failed attack's request number.
         id: Option<u64>,
+        /// What kind of failure: the page acts on it (a lost GPU moves the jobs to the CPU).
+        kind: FailureKind,
         /// What went wrong.
         message: String,
     },
+}
+
+impl Response {
+    /// Request `id` failed with `failure`.
+    pub fn failed(id: Option<u64>, failure: impl Into<Failure>) -> Response {
+        let Failure { kind, message } = failure.into();
+        Response::Failed { id, kind, message }
+    }
+
+    /// [`Response::DeviceLost`] as JSON with the placeholder string `"@"` for its message: the
+    /// worker's loader script (plain JavaScript, running before the wasm) swaps in the browser's
+    /// reason and posts the parsed object, so that what it posts is this type's encoding,
+    /// whatever serde makes of it.
+    pub fn device_lost_template() -> String {
+        serde_json::to_string(&Response::DeviceLost { message: "@".into() }).expect("a response encodes as JSON")
+    }
 }

@@ -10,7 +10,7 @@ use super::backends::Backends;
 use crate::attack::AttackConfig;
 use crate::calibration::Job;
 use crate::web::client::Engine;
-use crate::web::protocol::{Request, Response};
+use crate::web::protocol::{FailureKind, Request, Response};
 
 /// An attack sent: its request number, the image, its label and the configuration.
 type Sent = (u64, Vec<f32>, usize, AttackConfig);
@@ -128,7 +128,7 @@ impl AttackJob {
     /// Ends the engine, whatever it computes (a training run in it goes on from its last
     /// finished epoch on a new one).
     pub fn cancel(self) {
-        self.engine.cancel("the attack was cancelled");
+        self.engine.cancel(FailureKind::Cancelled, "the attack was cancelled");
     }
 
     /// Loads the model in use into the engine (starting it if needed).
@@ -246,7 +246,7 @@ impl AttackJob {
                 self.settle(*id);
             }
             // A GPU failure ends the engine (see `Backends`): the `Died` that follows re-runs it.
-            Response::Failed { id: Some(id), message } if self.asked(*id) && !crate::web::backend::gpu_failure(message) => {
+            Response::Failed { id: Some(id), kind, message } if self.asked(*id) && *kind != FailureKind::GpuLost => {
                 self.deferred.set_value(false);
                 self.queued.set_value(false);
                 self.problem.set(Some(message.clone()));
@@ -257,8 +257,8 @@ impl AttackJob {
             }
             // The next attack starts a new engine and loads the model into it; an attack that a
             // lost GPU device interrupted runs again at once, on the CPU.
-            Response::Died { message, .. } => {
-                let rerun = self.in_flight.get_value().is_some() && crate::web::backend::gpu_failure(message);
+            Response::Died { kind, message, .. } => {
+                let rerun = self.in_flight.get_value().is_some() && *kind == FailureKind::GpuLost;
                 self.in_flight.set_value(None);
                 self.queued.set_value(false);
                 self.running.set(false);

@@ -8,7 +8,7 @@ use leptos::task::spawn_local;
 use crate::calibration::{Calibration, Job};
 use crate::web::backend::{self, AdapterInfo, BackendChoice, BackendKind};
 use crate::web::client::Engine;
-use crate::web::protocol::Response;
+use crate::web::protocol::{FailureKind, Response};
 
 /// The `localStorage` key of the remembered calibration.
 const STORAGE_KEY: &str = "advlab-calibration";
@@ -62,11 +62,11 @@ impl Backends {
         engine.listen(move |response| {
             let failure = match response {
                 Response::DeviceLost { message } => Some(message.clone()),
-                Response::Died { message, .. } if backend::gpu_failure(message) => Some(message.clone()),
-                Response::Failed { message, .. } if backend::gpu_failure(message) => {
+                Response::Died { kind: FailureKind::GpuLost, message, .. } => Some(message.clone()),
+                Response::Failed { kind: FailureKind::GpuLost, message, .. } => {
                     // The engine's device is unusable from now on: end it (`DeviceLost` does so
                     // in the client).
-                    engine.cancel(&format!("{} ({message})", backend::GPU_LOST));
+                    engine.cancel(FailureKind::GpuLost, &format!("{} ({message})", backend::GPU_LOST));
                     Some(message.clone())
                 }
                 _ => None,

@@ -106,8 +106,8 @@ impl EvalJob {
                 });
                 self.selected.set(Some((0, 0)));
             }
-            Response::Failed { id: Some(id), message } if mine(&id) => self.fail(message),
-            Response::Failed { id: None, message } if self.running.get_untracked() && !split => self.fail(message),
+            Response::Failed { id: Some(id), message, .. } if mine(&id) => self.fail(message),
+            Response::Failed { id: None, message, .. } if self.running.get_untracked() && !split => self.fail(message),
             Response::Died { message, .. } if self.running.get_untracked() && !split => {
                 self.fail(format!("The engine stopped ({message}): the sweep did not finish. Run it again to start a new engine."))
             }

@@ -186,7 +186,7 @@ impl Prediction {
                     Err(e) => self.error.set(Some(e.to_string())),
                 }
             }
-            Response::Failed { id: Some(id), message } if self.upload.with_value(|u| u.as_ref().is_some_and(|u| u.request == id)) => {
+            Response::Failed { id: Some(id), message, .. } if self.upload.with_value(|u| u.as_ref().is_some_and(|u| u.request == id)) => {
                 let name = self.take_upload(Some(id)).map(|u| u.name).unwrap_or_default();
                 self.error.set(Some(format!("`{name}` was not added: {message}")));
             }

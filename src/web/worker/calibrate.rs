@@ -15,6 +15,7 @@ use super::now_ms;
 use super::state::{self, Backend};
 use crate::calibration::{Calibration, Job, probe};
 use crate::web::backend::{self, AdapterInfo, BackendChoice, BackendKind};
+use crate::web::protocol::Failure;
 
 /// The backend `choice` gives `job`: a forced one, or under Auto the faster one by the
 /// calibration (measured on first need, unless `remembered` holds one for this adapter; the CPU
@@ -40,7 +41,7 @@ pub(super) async fn backend_for(choice: BackendChoice, job: Job, remembered: Opt
 /// Loads the model at `url` onto the backend `choice` gives attacks (starting it if needed);
 /// it answers predictions and attacks from now on. Returns the backend and, under Auto, the
 /// calibration behind it.
-pub(super) async fn load(choice: BackendChoice, url: &str, remembered: Option<Calibration>) -> Result<(Backend, Option<Calibration>), String> {
+pub(super) async fn load(choice: BackendChoice, url: &str, remembered: Option<Calibration>) -> Result<(Backend, Option<Calibration>), Failure> {
     let (backend, calibration) = backend_for(choice, Job::Attack, remembered).await;
     Ok((state::load_on(backend, url).await?, calibration))
 }

@@ -15,7 +15,7 @@ use crate::train::TrainConfig;
 use crate::device::readback;
 use crate::web::backend::BackendChoice;
 use crate::eval::sweep;
-use crate::web::protocol::{BestEpoch, DataUrls, ModelEvaluation, Part, PartResult, Plan, Response, TrainAction};
+use crate::web::protocol::{BestEpoch, DataUrls, Failure, ModelEvaluation, Part, PartResult, Plan, Response, TrainAction};
 
 /// The training run in progress and what the page last asked of it.
 struct TrainJob {
@@ -30,7 +30,7 @@ thread_local! {
 /// Images classified per step of the search for a misclassified one.
 const SEARCH_BATCH: usize = 64;
 
-pub(super) async fn next_mistake(start: usize, images_url: &str, labels_url: &str) -> Result<Option<usize>, String> {
+pub(super) async fn next_mistake(start: usize, images_url: &str, labels_url: &str) -> Result<Option<usize>, Failure> {
     let (backend, model) = loaded()?;
     let device = backend.device;
     let data = dataset(images_url, labels_url).await?;
@@ -39,7 +39,7 @@ pub(super) async fn next_mistake(start: usize, images_url: &str, labels_url: &st
     while offset < n {
         let indices: Vec<usize> = (offset..(offset + SEARCH_BATCH).min(n)).map(|k| (start + k) % n).collect();
         let (images, _) = data.batch(&indices, &device);
-        let predictions = readback::ints(model.forward(images).argmax(1).reshape([indices.len()])).await.map_err(|e| e.to_string())?;
+        let predictions = readback::ints(model.forward(images).argmax(1).reshape([indices.len()])).await?;
         if let Some(k) = predictions.iter().zip(&indices).position(|(p, &i)| *p != i64::from(data.labels[i])) {
             return Ok(Some(indices[k]));
         }
@@ -72,9 +72,9 @@ fn job_action(id: u64) -> TrainAction {
 }
 
 /// Runs a training job to its end, reporting as it goes; returns whether the user stopped it.
-pub(super) async fn train(id: u64, (choice, remembered): (BackendChoice, Option<Calibration>), config: TrainConfig, data: &DataUrls, resume_from: Option<&str>, epochs_done: usize, best: Option<&BestEpoch>) -> Result<bool, String> {
+pub(super) async fn train(id: u64, (choice, remembered): (BackendChoice, Option<Calibration>), config: TrainConfig, data: &DataUrls, resume_from: Option<&str>, epochs_done: usize, best: Option<&BestEpoch>) -> Result<bool, Failure> {
     JOB.with(|j| *j.borrow_mut() = Some(TrainJob { id, action: TrainAction::Resume }));
-    config.validate().map_err(|e| e.to_string())?;
+    config.validate()?;
     let backend = runs_on(id, choice, Job::Training, remembered).await;
     let device = backend.device.clone();
     let test = dataset(&data.test_images, &data.test_labels).await?;
@@ -90,7 +90,7 @@ pub(super) async fn train(id: u64, (choice, remembered): (BackendChoice, Option<
         }
         None => Start::Fresh,
     };
-    let mut run = TrainingRun::start(config.clone(), RunData::split(&config, &all, (*test).clone()), &device, start).map_err(|e| e.to_string())?;
+    let mut run = TrainingRun::start(config.clone(), RunData::split(&config, &all, (*test).clone()), &device, start)?;
     if backend.kind == crate::web::backend::BackendKind::WebGpu {
         // A read drains the GPU's queue: one per group of batches, not one per batch, keeps it
         // busy (progress is reported every 100 ms anyway).
@@ -140,8 +140,7 @@ pub(super) async fn train(id: u64, (choice, remembered): (BackendChoice, Option<
                     }
                 }
             })
-            .await
-            .map_err(|e| e.to_string())?;
+            .await?;
         let Some(epoch) = finished else { return Ok(true) };
         send(&Response::TrainEpoch { id, report: epoch.report, test_accuracy: epoch.test_accuracy, weights: epoch.weights, epochs_done: epoch.epochs_done, best: epoch.best });
         // Between epochs too: an epoch of a few fast batches never reaches the 30 ms above,
@@ -155,7 +154,7 @@ pub(super) async fn train(id: u64, (choice, remembered): (BackendChoice, Option<
 const GPU_READ_EVERY: usize = 8;
 
 /// The evaluation sweep: every model, clean and under every attack configuration of `plan`.
-pub(super) async fn evaluate(id: u64, (choice, remembered): (BackendChoice, Option<Calibration>), models: &[(String, String)], plan: &Plan, data: &DataUrls) -> Result<Vec<ModelEvaluation>, String> {
+pub(super) async fn evaluate(id: u64, (choice, remembered): (BackendChoice, Option<Calibration>), models: &[(String, String)], plan: &Plan, data: &DataUrls) -> Result<Vec<ModelEvaluation>, Failure> {
     plan.check()?;
     let backend = runs_on(id, choice, Job::Evaluation, remembered).await;
     let test = dataset(&data.test_images, &data.test_labels).await?;
@@ -182,11 +181,11 @@ pub(super) async fn evaluate(id: u64, (choice, remembered): (BackendChoice, Opti
 
 /// One part of a sweep split over the page's sweep workers, on the CPU (the backend of every
 /// split sweep: the same numbers as `advlab eval`).
-pub(super) async fn evaluate_part(model_url: &str, plan: &Plan, part: Part, images_url: &str, labels_url: &str) -> Result<PartResult, String> {
+pub(super) async fn evaluate_part(model_url: &str, plan: &Plan, part: Part, images_url: &str, labels_url: &str) -> Result<PartResult, Failure> {
     let backend = super::state::device(crate::web::backend::BackendKind::Cpu).await;
     let model = model_at(model_url, &backend).await?;
     let test = dataset(images_url, labels_url).await?;
-    plan.evaluate_part(&model, &test, part, &backend.device).await
+    Ok(plan.evaluate_part(&model, &test, part, &backend.device).await?)
 }
 
 /// Records what the page asks of training run `id` (pause, resume, stop).

@@ -12,7 +12,7 @@ use burn::tensor::Device;
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 
-use super::protocol::{Request, Response};
+use super::protocol::{Failure, Request, Response};
 use crate::attack;
 use crate::model::weights;
 use crate::lab;
@@ -32,9 +32,9 @@ fn send(response: &Response) {
     }
 }
 
-async fn predict(image: Vec<f32>) -> Result<Vec<f32>, String> {
+async fn predict(image: Vec<f32>) -> Result<Vec<f32>, Failure> {
     let (backend, model) = loaded()?;
-    lab::probabilities(&model, &image, &backend.device).await
+    Ok(lab::probabilities(&model, &image, &backend.device).await?)
 }
 
 /// The worker's clock in milliseconds (`performance.now()`, `Date.now()` where a worker has no
@@ -48,7 +48,7 @@ fn now_ms() -> f64 {
 /// done every [`PROGRESS_MS`] (a message posted from inside the computation: the page hears it
 /// while the attack runs); returns its result and the milliseconds the attack took once the model
 /// was at hand.
-async fn run_attack(id: u64, config: &attack::AttackConfig, image: Vec<f32>, label: usize, model_url: Option<&str>) -> Result<(lab::AttackedImage, f64), String> {
+async fn run_attack(id: u64, config: &attack::AttackConfig, image: Vec<f32>, label: usize, model_url: Option<&str>) -> Result<(lab::AttackedImage, f64), Failure> {
     let (backend, mut model) = loaded()?;
     if let Some(url) = model_url {
         model = model_at(url, &backend).await?;
@@ -70,11 +70,11 @@ async fn run_attack(id: u64, config: &attack::AttackConfig, image: Vec<f32>, lab
 const PROGRESS_MS: f64 = 100.0;
 
 /// Checks that the file at `url` is a weights file this version reads; returns its metadata.
-async fn inspect(url: &str) -> Result<String, String> {
+async fn inspect(url: &str) -> Result<String, Failure> {
     // Parsed on the CPU: checking a file must not restart the worker's backend.
     let bytes = super::fetch::bytes(url).await?;
-    let (_, metadata) = weights::from_bytes(&bytes, &Device::flex()).map_err(|e| e.to_string())?;
-    serde_json::to_string(&metadata).map_err(|e| e.to_string())
+    let (_, metadata) = weights::from_bytes(&bytes, &Device::flex())?;
+    serde_json::to_string(&metadata).map_err(|e| Failure::bug(e.to_string()))
 }
 
 /// The answer to a request either worker serves (`None`: not one of those; `Load` is each
@@ -83,20 +83,20 @@ async fn answer_light(request: &Request) -> Option<Response> {
     Some(match request {
         Request::Predict { id, image } => match predict(image.clone()).await {
             Ok(probabilities) => Response::Predicted { id: *id, probabilities },
-            Err(message) => Response::Failed { id: Some(*id), message },
+            Err(failure) => Response::failed(Some(*id), failure),
         },
         Request::Sample { id, index, images_url, labels_url } => match dataset(images_url, labels_url).await {
             Ok(data) if *index < data.len() => Response::Sample { id: *id, index: *index, label: usize::from(data.labels[*index]), image: data.image(*index).to_vec() },
-            Ok(data) => Response::Failed { id: Some(*id), message: format!("test image {index} does not exist: the test set has {} (0–{})", data.len(), data.len() - 1) },
-            Err(message) => Response::Failed { id: Some(*id), message },
+            Ok(data) => Response::failed(Some(*id), format!("test image {index} does not exist: the test set has {} (0–{})", data.len(), data.len() - 1)),
+            Err(failure) => Response::failed(Some(*id), failure),
         },
         Request::NextMistake { id, start, images_url, labels_url } => match jobs::next_mistake(*start, images_url, labels_url).await {
             Ok(index) => Response::Mistake { id: *id, index },
-            Err(message) => Response::Failed { id: Some(*id), message },
+            Err(failure) => Response::failed(Some(*id), failure),
         },
         Request::Inspect { id, url } => match inspect(url).await {
             Ok(metadata) => Response::Inspected { id: *id, metadata },
-            Err(message) => Response::Failed { id: Some(*id), message },
+            Err(failure) => Response::failed(Some(*id), failure),
         },
         _ => return None,
     })
@@ -109,12 +109,9 @@ async fn handle_light(request: Request) {
         // Always on the CPU: the prediction worker carries no GPU code.
         Request::Load { id, url, .. } => match state::load_on(state::device(BackendKind::Cpu).await, &url).await {
             Ok(backend) => Response::Loaded { id, backend: backend.kind, note: None, calibration: None },
-            Err(message) => Response::Failed { id: Some(id), message },
+            Err(failure) => Response::failed(Some(id), failure),
         },
-        request => answer_light(&request).await.unwrap_or_else(|| Response::Failed {
-            id: None,
-            message: "the prediction worker does not attack, train or evaluate: the engine does".into(),
-        }),
+        request => answer_light(&request).await.unwrap_or_else(|| Response::failed(None, Failure::bug("the prediction worker does not attack, train or evaluate: the engine does"))),
     };
     send(&response);
 }
@@ -127,16 +124,16 @@ async fn handle(request: Request) {
     let response = match request {
         Request::Load { id, backend, url, calibration } => match calibrate::load(backend, &url, calibration).await {
             Ok((backend, calibration)) => Response::Loaded { id, backend: backend.kind, note: backend.note, calibration },
-            Err(message) => Response::Failed { id: Some(id), message },
+            Err(failure) => Response::failed(Some(id), failure),
         },
         Request::Attack { id, config, image, label, model_url } => match run_attack(id, &config, image, label, model_url.as_deref()).await {
             Ok((attacked, millis)) => Response::Attacked { id, adversarial: attacked.adversarial, probabilities: attacked.probabilities, broken_by: attacked.broken_by, millis },
-            Err(message) => Response::Failed { id: Some(id), message },
+            Err(failure) => Response::failed(Some(id), failure),
         },
         Request::Train { id, backend, calibration, config, data, resume_from, epochs_done, best } => {
             match jobs::train(id, (backend, calibration), config, &data, resume_from.as_deref(), epochs_done, best.as_ref()).await {
                 Ok(stopped) => Response::TrainFinished { id, stopped },
-                Err(message) => Response::Failed { id: Some(id), message },
+                Err(failure) => Response::failed(Some(id), failure),
             }
         }
         Request::TrainControl { id, action } => {
@@ -145,9 +142,9 @@ async fn handle(request: Request) {
         }
         Request::Evaluate { id, backend, calibration, models, plan, data } => match jobs::evaluate(id, (backend, calibration), &models, &plan, &data).await {
             Ok(models) => Response::Evaluated { id, models },
-            Err(message) => Response::Failed { id: Some(id), message },
+            Err(failure) => Response::failed(Some(id), failure),
         },
-        Request::EvaluatePart { id, .. } => Response::Failed { id: Some(id), message: "the engine evaluates whole sweeps: parts go to the sweep workers".into() },
+        Request::EvaluatePart { id, .. } => Response::failed(Some(id), Failure::bug("the engine evaluates whole sweeps: parts go to the sweep workers")),
         Request::Predict { .. } | Request::Sample { .. } | Request::NextMistake { .. } | Request::Inspect { .. } => return,
     };
     send(&response);
@@ -159,12 +156,9 @@ async fn handle_part(request: Request) {
     let response = match request {
         Request::EvaluatePart { id, model_url, plan, part, images_url, labels_url } => match jobs::evaluate_part(&model_url, &plan, part, &images_url, &labels_url).await {
             Ok(result) => Response::PartEvaluated { id, result },
-            Err(message) => Response::Failed { id: Some(id), message },
+            Err(failure) => Response::failed(Some(id), failure),
         },
-        request => answer_light(&request).await.unwrap_or_else(|| Response::Failed {
-            id: None,
-            message: "a sweep worker only evaluates parts of a sweep: the engine does the rest".into(),
-        }),
+        request => answer_light(&request).await.unwrap_or_else(|| Response::failed(None, Failure::bug("a sweep worker only evaluates parts of a sweep: the engine does the rest"))),
     };
     send(&response);
 }
@@ -195,7 +189,7 @@ fn listen(serve: fn(Request)) {
     let onmessage = Closure::<dyn Fn(web_sys::MessageEvent)>::new(move |event: web_sys::MessageEvent| {
         match super::protocol::from_js::<Request>(event.data()) {
             Ok(request) => serve(request),
-            Err(e) => send(&Response::Failed { id: None, message: format!("bad request: {e}") }),
+            Err(e) => send(&Response::failed(None, Failure::bug(format!("bad request: {e}")))),
         }
     });
     let scope: web_sys::DedicatedWorkerGlobalScope = js_sys::global().unchecked_into();

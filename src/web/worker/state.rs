@@ -11,6 +11,7 @@ use crate::calibration::Calibration;
 use crate::data::Dataset;
 use crate::model::{Classifier, weights};
 use crate::web::backend::{self, BackendKind};
+use crate::web::protocol::Failure;
 
 /// The worker's backends, calibration, model, once loaded, and the datasets, once fetched.
 #[derive(Default)]
@@ -70,20 +71,23 @@ pub(super) fn remember(calibration: Calibration) {
 }
 
 /// Loads the model at `url` onto `backend`; it answers predictions and attacks from now on.
-pub(super) async fn load_on(backend: Backend, url: &str) -> Result<Backend, String> {
+pub(super) async fn load_on(backend: Backend, url: &str) -> Result<Backend, Failure> {
     let model = model_at(url, &backend).await?;
     STATE.with(|s| s.borrow_mut().model = Some((backend.clone(), model)));
     Ok(backend)
 }
 
 /// The weights file at `url`, parsed onto `device`.
-pub(super) async fn fetch_model(url: &str, device: &Device) -> Result<(Classifier, weights::Metadata), String> {
+pub(super) async fn fetch_model(url: &str, device: &Device) -> Result<(Classifier, weights::Metadata), Failure> {
     let bytes = crate::web::fetch::bytes(url).await?;
-    weights::from_bytes(&bytes, device).map_err(|e| format!("{url}: {e}"))
+    weights::from_bytes(&bytes, device).map_err(|e| {
+        let failure = Failure::from(e);
+        Failure { message: format!("{url}: {}", failure.message), ..failure }
+    })
 }
 
 /// The model at `url` on `backend`, fetched once and then kept.
-pub(super) async fn model_at(url: &str, backend: &Backend) -> Result<Classifier, String> {
+pub(super) async fn model_at(url: &str, backend: &Backend) -> Result<Classifier, Failure> {
     let key = (backend.kind, url.to_string());
     if let Some(model) = STATE.with(|s| s.borrow().cache.get(&key).cloned()) {
         return Ok(model);
@@ -94,14 +98,14 @@ pub(super) async fn model_at(url: &str, backend: &Backend) -> Result<Classifier,
 }
 
 /// The loaded model and its backend.
-pub(super) fn loaded() -> Result<(Backend, Classifier), String> {
-    STATE.with(|s| s.borrow().model.clone()).ok_or_else(|| "no model is loaded yet".to_string())
+pub(super) fn loaded() -> Result<(Backend, Classifier), Failure> {
+    STATE.with(|s| s.borrow().model.clone()).ok_or_else(|| Failure::bug("no model is loaded yet"))
 }
 
 /// The dataset in the IDX files at these URLs, fetched once (into Cache Storage, for later
 /// visits too) and then kept in memory. A cached copy that does not parse (a host that answered
 /// a missing file with a page) is dropped and fetched again.
-pub(super) async fn dataset(images_url: &str, labels_url: &str) -> Result<Rc<Dataset>, String> {
+pub(super) async fn dataset(images_url: &str, labels_url: &str) -> Result<Rc<Dataset>, Failure> {
     if let Some(data) = STATE.with(|s| s.borrow().datasets.get(images_url).cloned()) {
         return Ok(data);
     }

@@ -15,7 +15,7 @@ use super::backends::Backends;
 use crate::calibration::Job;
 use crate::web::client::Engine;
 use crate::web::lock;
-use crate::web::protocol::{BestEpoch, DataUrls, Request, Response, TrainAction};
+use crate::web::protocol::{BestEpoch, DataUrls, FailureKind, Request, Response, TrainAction};
 use crate::web::store::{self, BEST_EPOCH, RUNS, Record};
 
 /// A training run as the page drives it. Every field is a handle, so the job is `Copy`.
@@ -204,7 +204,7 @@ impl TrainingJob {
             Response::TrainFinished { id, stopped } if this_run(id) => self.conclude(if *stopped { Status::Stopped } else { Status::Finished }),
             // The engine died mid-run: a fresh one goes on from the last finished epoch (stored
             // after every epoch), once; a second death ends the run, keeping what finished.
-            Response::Died { message, cancelled } if self.busy_now() => {
+            Response::Died { message, cancelled, .. } if self.busy_now() => {
                 if *cancelled {
                     // An attack was cancelled by ending the engine: not the run's fault.
                     self.problem.set(Some(format!("The engine was ended ({message}); training goes on from the last finished epoch on a new one.")));
@@ -220,11 +220,11 @@ impl TrainingJob {
             }
             // The run failed: keep what finished, and do not resume it on reload.
             // A GPU failure ends the engine (see `Backends`): the run goes on after the `Died`.
-            Response::Failed { id: Some(id), message } if this_run(id) && !crate::web::backend::gpu_failure(message) => {
+            Response::Failed { id: Some(id), kind, message } if this_run(id) && *kind != FailureKind::GpuLost => {
                 self.problem.set(Some(message.clone()));
                 self.conclude(Status::Failed);
             }
-            Response::Failed { id: None, message } if self.busy_now() => {
+            Response::Failed { id: None, message, .. } if self.busy_now() => {
                 self.problem.set(Some(message.clone()));
                 self.conclude(Status::Failed);
             }
