@@ -65,6 +65,7 @@ run_step() {
 
 # shellcheck disable=SC2317  # called from the EXIT trap
 summary() {
+  local status=$1
   printf '\n%s======== summary ========%s\n' "$_c_b" "$_c_0"
   local name result time failed=0
   while IFS=$'\t' read -r name result time; do
@@ -72,6 +73,10 @@ summary() {
     [[ "$result" == ok || "$result" == skipped ]] || failed=1
   done <"$results_file"
   printf '  %-15s %-32s %s\n' "total" "" "$(fmt_time "$SECONDS")"
+  if (( status != 0 )); then
+    printf '  the script itself stopped with exit status %s\n' "$status"
+    failed=1
+  fi
   if (( failed )); then
     printf '%sadvlab tests: FAILED%s\n' "$_c_r" "$_c_0"
   else
@@ -80,7 +85,7 @@ summary() {
   rm -f "$results_file"
   return "$failed"
 }
-trap 'summary || exit 1' EXIT
+trap 'summary $? || exit 1' EXIT
 
 log "advlab test run in $ADVLAB_ROOT ($(nproc) cores)"
 log "CARGO_TARGET_DIR=$CARGO_TARGET_DIR  ADVLAB_WASM_TARGET_DIR=$ADVLAB_WASM_TARGET_DIR  ADVLAB_DATA=$ADVLAB_DATA"
@@ -108,6 +113,8 @@ native_lane() {
   run_step "gpu feature" cargo check --release --offline --features gpu --bin advlab || true
 }
 tools_lane() { run_step tools scripts/setup.sh tools || true; }
+# The browser tests drive the native CLI too (a no-op build after the native tests).
+cli_step() { run_step "native CLI" cargo build --release --bin advlab || true; }
 # The page's binaries as trunk builds them (index.html: the web profile, `webgpu` for the engine
 # worker only), compiled while the tools are: trunk then finds them built.
 wasm_crates() {
